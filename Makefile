@@ -1,0 +1,55 @@
+# The two commands a newcomer needs:  make run  and  make test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-dev run serve migrate sample test lint check-deploy clean-db
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamp files so a second run installs nothing unless the requirements changed.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install torch==2.13.0
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# A local .env for development: debug on, a fresh random secret key.
+.env:
+	@echo "Creating .env for local use (DEBUG on, random SECRET_KEY); edit it to configure a chat model."
+	@sed -e "s/^DEBUG=.*/DEBUG=true/" \
+	     -e "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
+	     .env.example > .env
+
+migrate: install .env
+	$(PY) manage.py migrate --noinput
+
+sample: migrate
+	$(PY) manage.py import_documents sample_docs --collection default
+
+# Set up everything on a fresh machine, import the sample documents and serve the app.
+run: sample
+	$(PY) manage.py ensure_login
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "ragchat is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(VENV)/bin/gunicorn ragchat.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 120
+
+# Set up everything on a fresh machine and run the whole test suite.
+test: install-dev
+	$(VENV)/bin/ruff check .
+	DEBUG=false SECRET_KEY=test-only-not-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

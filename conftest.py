@@ -1,0 +1,77 @@
+"""Fixtures shared by every test: users, a small knowledge base, and a clean configuration."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from documents.services import documents_import
+
+KNOWLEDGE_BASE = {
+    "kettle.txt": (
+        "Kettle care\n\n"
+        "Descale the kettle every month with white vinegar. Fill it halfway, bring it to the boil "
+        "and let it stand for an hour.\n\nRinse it twice before making tea again."
+    ),
+    "garden/roses.md": (
+        "# Garden\n\n## Roses\n\nPrune roses in late winter, just above an outward-facing bud. "
+        "Remove dead wood first.\n\n## Tomatoes\n\nWater tomatoes at the base in the morning and "
+        "pinch out the side shoots every week."
+    ),
+    "bikes.html": (
+        "<html><head><title>Bicycle maintenance</title></head><body><nav>Home | About</nav>"
+        "<h1>Bicycle maintenance</h1><h2>Chains</h2><p>Oil the bicycle chain every 300 kilometres, "
+        "then wipe off the excess oil with a rag.</p><h2>Tyres</h2><p>Check the tyre pressure "
+        "weekly; road tyres need about 6 bar.</p><script>alert('x')</script></body></html>"
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_chat_model(settings):
+    """Tests choose their chat model explicitly; a developer's .env must not leak in."""
+    settings.CHAT_MODEL = ""
+    settings.CHAT_MODEL_BASE_URL = ""
+
+
+def make_user(username: str, **extra):
+    return get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def write_files(root, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+@pytest.fixture
+def docs_dir(tmp_path):
+    root = tmp_path / "docs"
+    write_files(root, KNOWLEDGE_BASE)
+    return root
+
+
+@pytest.fixture
+def knowledge_base(db, docs_dir):
+    """The small knowledge base above, imported into the default collection."""
+    report = documents_import(paths=[docs_dir], collection="default")
+    assert not report.failed
+    return report

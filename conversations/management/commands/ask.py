@@ -1,0 +1,70 @@
+import json
+from dataclasses import asdict
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations import services
+from conversations.models import ChatType
+
+
+class Command(BaseCommand):
+    help = (
+        "Ask the knowledge base a question and print the answer with its sources, best first. "
+        "With --user the exchange is also stored in a new conversation of that user."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("question")
+        parser.add_argument("--collection", default="", help="Search only this collection.")
+        parser.add_argument("--chat-type", default=ChatType.ANSWER, choices=ChatType.values)
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print one JSON object.")
+        parser.add_argument("--user", help="Store the exchange in a new conversation of this user.")
+
+    def handle(self, *args, question: str, collection: str, chat_type: str, as_json: bool, user: str | None, **opts):
+        if not question.strip():
+            raise CommandError("The question is empty.")
+        result = self._ask_and_store(question, collection, chat_type, user) if user else self._ask(
+            question, collection, chat_type
+        )
+        if as_json:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self._print(result)
+        if result["error"]:
+            raise CommandError(f"The answer failed: {result['error']}")
+
+    def _print(self, result: dict) -> None:
+        self.stdout.write(result["answer"])
+        self.stdout.write("\nSources:")
+        for source in result["sources"]:
+            self.stdout.write(f"  [{source['n']}] {source['title']} ({source['source']}, score {source['score']:.4f})")
+        self.stdout.write(self.style.SUCCESS(f"\nAnswered in {result['latency_ms']} ms"))
+
+    def _ask(self, question: str, collection: str, chat_type: str) -> dict:
+        reply = services.compose_reply(question=question, chat_type=chat_type, collection=collection)
+        sources = [{"n": n, **asdict(source)} for n, source in enumerate(reply.sources, start=1)]
+        return _result(reply.answer.text, chat_type, reply.answer.model_name, reply.latency_ms, reply.error, sources)
+
+    def _ask_and_store(self, question: str, collection: str, chat_type: str, username: str) -> dict:
+        owner = get_user_model().objects.filter(username=username).first()
+        if owner is None:
+            raise CommandError(f"No user named {username!r}.")
+        conversation = services.conversation_create(owner=owner, chat_type=chat_type, collection=collection)
+        message = services.answer_question(conversation=conversation, question=question, chat_type=chat_type)
+        result = _result(
+            message.answer, chat_type, message.model_name, message.latency_ms, message.error, message.context_used
+        )
+        return result | {"conversation_id": conversation.pk, "message_id": message.pk}
+
+
+def _result(answer: str, chat_type: str, model: str, latency_ms: int, error: str, sources: list[dict]) -> dict:
+    keys = ("n", "source", "title", "heading", "collection", "score", "similarity")
+    return {
+        "answer": answer,
+        "chat_type": chat_type,
+        "model": model,
+        "latency_ms": latency_ms,
+        "error": error,
+        "sources": [{key: source[key] for key in keys} for source in sources],
+    }

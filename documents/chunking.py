@@ -1,0 +1,53 @@
+"""Split extracted sections into chunks the embedding model reads whole.
+
+all-MiniLM-L6-v2 reads at most 256 word pieces and silently drops the rest, so chunk sizes
+are measured in its own word pieces, not characters, and leave room for the heading line
+that is embedded with every chunk.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from documents.embeddings import get_model
+from documents.extract import ExtractedDocument
+
+HEADING_SEPARATOR = " › "
+# Paragraphs first, then lines, then sentences, then words: the split keeps the biggest
+# natural unit that fits.
+_SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+@dataclass
+class PlannedChunk:
+    position: int
+    heading: str
+    text: str
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded: the heading path gives a passage the context its text lacks."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+def _splitter() -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
+        get_model().tokenizer,
+        chunk_size=settings.CHUNK_TOKENS,
+        chunk_overlap=settings.CHUNK_OVERLAP_TOKENS,
+        separators=_SEPARATORS,
+        keep_separator="end",
+    )
+
+
+def chunk_document(document: ExtractedDocument) -> list[PlannedChunk]:
+    splitter = _splitter()
+    chunks: list[PlannedChunk] = []
+    for section in document.sections:
+        heading = HEADING_SEPARATOR.join(section.headings)[:500]
+        for text in splitter.split_text(section.text):
+            text = text.strip()
+            if text:
+                chunks.append(PlannedChunk(position=len(chunks), heading=heading, text=text))
+    return chunks

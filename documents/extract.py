@@ -1,0 +1,172 @@
+"""Turn files into clean text split into titled sections.
+
+Every format is reduced to the same shape, a title and a list of sections each with its
+heading path, so chunking and embedding never need to know where a text came from.
+HTML and reStructuredText are rewritten as Markdown headings and go through the Markdown
+path, which uses LangChain's header splitter.
+"""
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from langchain_text_splitters import MarkdownHeaderTextSplitter
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")
+_MARKDOWN_LEVELS = [("#" * n, f"h{n}") for n in range(1, 7)]
+
+
+class ExtractionError(Exception):
+    """The file cannot be read as a document; the message says why, for the person importing."""
+
+
+@dataclass
+class Section:
+    headings: list[str]
+    text: str
+
+
+@dataclass
+class ExtractedDocument:
+    title: str
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(section.text.strip() for section in self.sections)
+
+
+def extract(path: Path, data: bytes) -> ExtractedDocument:
+    """Extract a document from the bytes of the file at ``path`` (its suffix picks the reader)."""
+    suffix = path.suffix.lower()
+    fallback_title = path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+    if suffix == ".pdf":
+        return _extract_pdf(data, fallback_title)
+    text = _decode(data)
+    if suffix in (".html", ".htm"):
+        title, markdown = _html_to_markdown(text)
+        return _extract_markdown(markdown, title or fallback_title)
+    if suffix == ".rst":
+        return _extract_markdown(_rst_to_markdown(text), fallback_title)
+    if suffix in (".md", ".markdown"):
+        return _extract_markdown(text, fallback_title)
+    return _extract_plain_text(text, fallback_title)
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data:
+        raise ExtractionError("binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractionError(f"not valid UTF-8 text (byte {exc.start})") from None
+
+
+def _normalise(text: str) -> str:
+    """Unify line endings and collapse runs of blank lines and trailing spaces."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _extract_plain_text(text: str, fallback_title: str) -> ExtractedDocument:
+    text = _normalise(text)
+    first_line, _, rest = text.partition("\n")
+    # A short first line followed by a blank line reads as the title, as in most notes.
+    if first_line and len(first_line) <= 150 and rest.startswith("\n") and rest.strip():
+        title, body = first_line.strip(), rest.strip()
+    else:
+        title, body = fallback_title, text
+    return ExtractedDocument(title=title, sections=[Section(headings=[title], text=body)] if body else [])
+
+
+def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
+    splitter = MarkdownHeaderTextSplitter(headers_to_split_on=_MARKDOWN_LEVELS, strip_headers=True)
+    parts = splitter.split_text(_normalise(text))
+    title = next((part.metadata["h1"] for part in parts if part.metadata.get("h1")), fallback_title)
+    sections = []
+    for part in parts:
+        headings = [part.metadata[f"h{n}"] for n in range(1, 7) if part.metadata.get(f"h{n}")]
+        if not headings or headings[0] != title:
+            headings.insert(0, title)
+        body = _normalise(part.page_content)
+        if body:
+            sections.append(Section(headings=headings, text=body))
+    return ExtractedDocument(title=title, sections=sections)
+
+
+_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+<>:.!_])\1{2,}\s*$")
+
+
+def _rst_to_markdown(text: str) -> str:
+    """Rewrite reStructuredText section titles as Markdown headings.
+
+    reST has no fixed heading characters: the order in which underline styles first appear
+    gives their levels, so the levels are assigned as they are met.
+    """
+    lines = _normalise(text).split("\n")
+    levels: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])
+        if overline and lines[i + 1].strip():
+            style, title, i = "over" + line[0], lines[i + 1].strip(), i + 3
+        elif i + 1 < len(lines) and line.strip() and _RST_UNDERLINE.match(lines[i + 1]) and len(
+            lines[i + 1].rstrip()
+        ) >= len(line.rstrip()):
+            style, title, i = lines[i + 1][0], line.strip(), i + 2
+        else:
+            out.append(line)
+            i += 1
+            continue
+        if style not in levels:
+            levels.append(style)
+        out.append("#" * min(levels.index(style) + 1, 6) + " " + title)
+    return "\n".join(out)
+
+
+_DROPPED_HTML = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]
+
+
+def _html_to_markdown(html: str) -> tuple[str, str]:
+    """Return the page title and its visible text, with headings as Markdown headings."""
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_DROPPED_HTML):
+        tag.decompose()
+    body = soup.body or soup
+    for level in range(1, 7):
+        for heading in body.find_all(f"h{level}"):
+            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+    for item in body.find_all("li"):
+        item.insert(0, "- ")
+    for block in body.find_all(["p", "div", "li", "pre", "tr", "br", "table", "blockquote", "section"]):
+        block.append("\n")
+    text = body.get_text()
+    first_h1 = re.search(r"^# (.+)$", text, flags=re.MULTILINE)
+    return (first_h1.group(1).strip() if first_h1 else title), text
+
+
+def _extract_pdf(data: bytes, fallback_title: str) -> ExtractedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ExtractionError("the PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        metadata_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ExtractionError(f"not a readable PDF ({exc})") from None
+    title = metadata_title.strip() or fallback_title
+    sections = [
+        Section(headings=[title, f"page {number}"], text=_normalise(text))
+        for number, text in enumerate(pages, start=1)
+        if text.strip()
+    ]
+    return ExtractedDocument(title=title, sections=sections)

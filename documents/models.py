@@ -1,0 +1,76 @@
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
+# Text search configuration of the generated search vector and of the queries against it.
+FULL_TEXT_CONFIG = "english"
+
+
+class Document(models.Model):
+    """One imported file. ``source`` is its path relative to the folder it was imported from."""
+
+    collection = models.CharField(max_length=100, default="default")
+    source = models.CharField(max_length=500)
+    title = models.CharField(max_length=300)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["collection", "source"]
+        constraints = [
+            # Re-imports find the existing row by (collection, source).
+            models.UniqueConstraint(fields=["collection", "source"], name="document_unique_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}:{self.source}"
+
+
+class ChunkQuerySet(models.QuerySet):
+    def in_collection(self, collection: str | None) -> "ChunkQuerySet":
+        return self.filter(document__collection=collection) if collection else self
+
+
+class Chunk(models.Model):
+    """A passage of a document, sized for the embedding model, with its heading path."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField(help_text="Order of the chunk within its document.")
+    heading = models.CharField(max_length=500, blank=True, help_text="Title › section › subsection.")
+    text = models.TextField()
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    search_vector = models.GeneratedField(
+        # The english configuration is given as a literal so the expression is immutable,
+        # which PostgreSQL requires of a stored generated column.
+        expression=SearchVector("heading", weight="A", config=FULL_TEXT_CONFIG)
+        + SearchVector("text", weight="B", config=FULL_TEXT_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = ChunkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="chunk_unique_position"),
+        ]
+        indexes = [
+            # Nearest-neighbour search: ORDER BY embedding <=> query (cosine distance).
+            HnswIndex(
+                name="chunk_embedding_cosine_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            # Keyword search: WHERE search_vector @@ tsquery.
+            GinIndex(name="chunk_search_vector_gin", fields=["search_vector"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.source} #{self.position}"

@@ -1,0 +1,125 @@
+"""Hybrid retrieval: pgvector nearest neighbours and PostgreSQL full-text search, fused by
+weighted reciprocal rank fusion in a single SQL statement (one round trip).
+
+Each side takes its best ``candidates`` chunks through its own index (HNSW for the vectors,
+GIN for the text) and the fused score is ``sum(weight / (rrf_k + rank))`` over the sides
+that found the chunk. A weight of zero leaves that side out of the query entirely.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from documents.models import FULL_TEXT_CONFIG
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    chunk_id: int
+    document_id: int
+    collection: str
+    source: str
+    title: str
+    heading: str
+    text: str
+    position: int
+    score: float
+    similarity: float
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    top_k: int
+    candidates: int
+    dense_weight: float
+    keyword_weight: float
+    rrf_k: int
+
+    @classmethod
+    def from_settings(cls, **overrides) -> "SearchParams":
+        values = {
+            "top_k": settings.RETRIEVAL_TOP_K,
+            "candidates": settings.RETRIEVAL_CANDIDATES,
+            "dense_weight": settings.RETRIEVAL_DENSE_WEIGHT,
+            "keyword_weight": settings.RETRIEVAL_KEYWORD_WEIGHT,
+            "rrf_k": settings.RETRIEVAL_RRF_K,
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+_COLLECTION_JOIN = "JOIN documents_document cd ON cd.id = c.document_id AND cd.collection = %(collection)s"
+
+_DENSE = """
+dense AS (
+    SELECT id, row_number() OVER (ORDER BY distance) AS rank
+    FROM (
+        SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
+        FROM documents_chunk c {collection_join}
+        ORDER BY distance
+        LIMIT %(candidates)s
+    ) nearest
+)"""
+
+# Questions rarely contain every word of their answer, so the query's terms are OR-ed
+# (plainto_tsquery AND-s them); ts_rank_cd then rewards chunks that match more of them.
+_KEYWORD = """
+keyword AS (
+    SELECT id, row_number() OVER (ORDER BY text_rank DESC, id) AS rank
+    FROM (
+        SELECT c.id, ts_rank_cd(c.search_vector, q.query) AS text_rank
+        FROM documents_chunk c {collection_join},
+             (SELECT replace(plainto_tsquery('{config}', %(text)s)::text, ' & ', ' | ')::tsquery AS query) q
+        WHERE c.search_vector @@ q.query
+        ORDER BY text_rank DESC, c.id
+        LIMIT %(candidates)s
+    ) matches
+)"""
+
+_FUSED = """
+SELECT c.id, c.document_id, d.collection, d.source, d.title, c.heading, c.text, c.position,
+       f.score, 1 - (c.embedding <=> %(vector)s::vector) AS similarity
+FROM (
+    SELECT id, sum(weight / (%(rrf_k)s + rank)) AS score
+    FROM ({ranked}) ranked
+    GROUP BY id
+) f
+JOIN documents_chunk c ON c.id = f.id
+JOIN documents_document d ON d.id = c.document_id
+ORDER BY f.score DESC, c.id
+LIMIT %(top_k)s"""
+
+
+def build_search_sql(params: SearchParams, *, collection: str | None) -> str:
+    join = _COLLECTION_JOIN if collection else ""
+    ctes, ranked = [], []
+    if params.dense_weight > 0:
+        ctes.append(_DENSE.format(collection_join=join))
+        ranked.append("SELECT id, rank, %(dense_weight)s::float AS weight FROM dense")
+    if params.keyword_weight > 0:
+        ctes.append(_KEYWORD.format(collection_join=join, config=FULL_TEXT_CONFIG))
+        ranked.append("SELECT id, rank, %(keyword_weight)s::float AS weight FROM keyword")
+    if not ranked:
+        raise ValueError("At least one of the dense and keyword weights must be positive.")
+    return "WITH " + ",".join(ctes) + _FUSED.format(ranked=" UNION ALL ".join(ranked))
+
+
+def search_chunks(
+    *, query_vector: list[float], query_text: str, params: SearchParams, collection: str | None = None
+) -> list[RetrievedChunk]:
+    """The best ``params.top_k`` chunks for a query, best first."""
+    sql = build_search_sql(params, collection=collection)
+    values = {
+        "vector": "[" + ",".join(f"{x:.7g}" for x in query_vector) + "]",
+        "text": query_text,
+        "collection": collection,
+        "candidates": params.candidates,
+        "top_k": params.top_k,
+        "rrf_k": params.rrf_k,
+        "dense_weight": params.dense_weight,
+        "keyword_weight": params.keyword_weight,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [RetrievedChunk(*row) for row in cursor.fetchall()]

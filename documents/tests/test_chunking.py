@@ -1,0 +1,24 @@
+from documents.chunking import HEADING_SEPARATOR, chunk_document
+from documents.embeddings import token_count
+from documents.extract import ExtractedDocument, Section
+
+
+def test_long_sections_are_split_into_chunks_the_model_reads_whole(settings):
+    paragraphs = [f"Paragraph {n} explains how the kettle is descaled with vinegar and rinsed." for n in range(80)]
+    document = ExtractedDocument(title="Kettle", sections=[Section(["Kettle", "Descaling"], "\n\n".join(paragraphs))])
+
+    chunks = chunk_document(document)
+
+    assert len(chunks) > 5
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    # all-MiniLM-L6-v2 reads 256 word pieces including [CLS] and [SEP]: every chunk must fit whole.
+    assert max(token_count(c.embedding_text) for c in chunks) <= 254
+    assert all(c.heading == f"Kettle{HEADING_SEPARATOR}Descaling" for c in chunks)
+    assert all(c.embedding_text.startswith("Kettle › Descaling\n") for c in chunks)
+
+
+def test_every_word_of_the_text_is_kept():
+    text = " ".join(f"word{n}" for n in range(1500))
+    chunks = chunk_document(ExtractedDocument(title="T", sections=[Section(["T"], text)]))
+    kept = set(" ".join(c.text for c in chunks).split())
+    assert kept == set(text.split())

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from documents.extract import ExtractionError, extract
+from documents.tests.pdf import make_pdf
+
+
+def test_plain_text_takes_its_first_line_as_title():
+    document = extract(Path("notes.txt"), b"Kettle care\n\nDescale monthly.\n")
+    assert document.title == "Kettle care"
+    assert [(s.headings, s.text) for s in document.sections] == [(["Kettle care"], "Descale monthly.")]
+
+
+def test_plain_text_without_a_title_line_is_named_after_the_file():
+    document = extract(Path("kettle_care.txt"), b"Descale the kettle every month.")
+    assert document.title == "kettle care"
+    assert document.sections[0].text == "Descale the kettle every month."
+
+
+def test_markdown_sections_keep_their_heading_path():
+    text = b"# Garden\n\nIntro.\n\n## Roses\n\nPrune in winter.\n\n### Climbers\n\nTie them in.\n"
+    document = extract(Path("garden.md"), text)
+    assert document.title == "Garden"
+    assert [s.headings for s in document.sections] == [["Garden"], ["Garden", "Roses"], ["Garden", "Roses", "Climbers"]]
+    assert document.sections[2].text == "Tie them in."
+
+
+def test_restructuredtext_underlined_titles_become_headings():
+    text = b"Importing\n=========\n\nIntro.\n\nFolders\n-------\n\nRead recursively.\n"
+    document = extract(Path("import.rst"), text)
+    assert document.title == "Importing"
+    assert document.sections[-1].headings == ["Importing", "Folders"]
+    assert document.sections[-1].text == "Read recursively."
+
+
+def test_html_keeps_visible_text_and_headings_and_drops_scripts_and_navigation():
+    html = (
+        b"<html><head><title>Site</title><style>p{}</style></head><body><nav>Menu</nav>"
+        b"<h1>Bikes</h1><h2>Chains</h2><p>Oil the chain.</p><ul><li>Wipe it.</li></ul>"
+        b"<script>alert(1)</script></body></html>"
+    )
+    document = extract(Path("bikes.html"), html)
+    assert document.title == "Bikes"
+    chains = document.sections[-1]
+    assert chains.headings == ["Bikes", "Chains"]
+    assert "Oil the chain." in chains.text and "- Wipe it." in chains.text
+    everything = " ".join(s.text for s in document.sections)
+    assert "alert" not in everything and "Menu" not in everything
+
+
+def test_html_without_text_is_empty():
+    assert extract(Path("blank.html"), b"<html><body><script>x()</script></body></html>").is_empty
+
+
+def test_pdf_text_is_extracted_per_page_with_its_title():
+    document = extract(Path("manual.pdf"), make_pdf(["Oil the chain monthly."], title="Bike manual"))
+    assert document.title == "Bike manual"
+    assert document.sections[0].headings == ["Bike manual", "page 1"]
+    assert "Oil the chain monthly." in document.sections[0].text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "not a readable PDF"),
+        ("latin1.txt", "café".encode("latin-1"), "not valid UTF-8"),
+        ("binary.md", b"\x00\x01\x02binary", "binary file"),
+    ],
+)
+def test_unreadable_files_raise_a_clear_error(name, data, reason):
+    with pytest.raises(ExtractionError, match=reason):
+        extract(Path(name), data)

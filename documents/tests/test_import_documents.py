@@ -1,0 +1,115 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from conftest import write_files
+from documents.models import Chunk, Document
+from documents.services import documents_import
+
+
+@pytest.fixture
+def import_command(db):
+    def run(*args):
+        call_command("import_documents", *map(str, args), verbosity=0)
+
+    return run
+
+
+def test_import_reads_folders_recursively_and_names_sources_relative_to_them(import_command, docs_dir):
+    import_command(docs_dir)
+
+    documents = {d.source: d for d in Document.objects.all()}
+    assert set(documents) == {"kettle.txt", "garden/roses.md", "bikes.html"}
+    assert documents["garden/roses.md"].title == "Garden"
+    assert documents["bikes.html"].metadata["file_type"] == "html"
+    roses = Chunk.objects.get(document=documents["garden/roses.md"], text__contains="Prune roses")
+    assert roses.heading == "Garden › Roses"
+    assert len(roses.embedding) == 384
+
+
+def test_reimporting_unchanged_files_does_no_work(import_command, docs_dir):
+    import_command(docs_dir)
+    before = list(Chunk.objects.values_list("pk", "document__updated_at"))
+
+    report = documents_import(paths=[docs_dir])
+
+    assert sorted(report.unchanged) == ["bikes.html", "garden/roses.md", "kettle.txt"]
+    assert report.added == report.replaced == [] and report.chunks_written == 0
+    assert list(Chunk.objects.values_list("pk", "document__updated_at")) == before
+
+
+def test_a_changed_file_replaces_its_chunks(import_command, docs_dir):
+    import_command(docs_dir)
+    kettle = Document.objects.get(source="kettle.txt")
+    old_chunk_ids = set(kettle.chunks.values_list("pk", flat=True))
+    (docs_dir / "kettle.txt").write_text("Kettle care\n\nUse citric acid instead of vinegar.")
+
+    report = documents_import(paths=[docs_dir])
+
+    assert report.replaced == ["kettle.txt"] and len(report.unchanged) == 2
+    kettle.refresh_from_db()
+    assert Document.objects.filter(source="kettle.txt").count() == 1
+    assert [c.text for c in kettle.chunks.all()] == ["Use citric acid instead of vinegar."]
+    assert not Chunk.objects.filter(pk__in=old_chunk_ids).exists()
+
+
+def test_a_broken_file_is_reported_by_name_and_the_rest_imported(import_command, docs_dir, capsys):
+    write_files(docs_dir, {"broken.pdf": b"%PDF-1.4 garbage", "notes/latin1.txt": "caf\xe9".encode("latin-1")})
+
+    with pytest.raises(CommandError) as failure:
+        call_command("import_documents", str(docs_dir))
+
+    assert failure.value.returncode == 1
+    errors = capsys.readouterr().err
+    assert "broken.pdf: not a readable PDF" in errors
+    assert "notes/latin1.txt: not valid UTF-8" in errors
+    assert Document.objects.count() == 3
+
+
+def test_empty_files_are_reported_and_not_stored(docs_dir, db):
+    write_files(docs_dir, {"empty.txt": "", "blank.html": "<html><body><script>x()</script></body></html>"})
+    report = documents_import(paths=[docs_dir])
+    assert sorted(report.empty) == ["blank.html", "empty.txt"]
+    assert not Document.objects.filter(source__in=["empty.txt", "blank.html"]).exists()
+
+
+def test_collections_are_separate(docs_dir, db):
+    documents_import(paths=[docs_dir], collection="one")
+    documents_import(paths=[docs_dir / "kettle.txt"], collection="two")
+    assert Document.objects.filter(collection="one").count() == 3
+    assert list(Document.objects.filter(collection="two").values_list("source", flat=True)) == ["kettle.txt"]
+
+
+def test_a_failure_while_writing_leaves_no_half_document(docs_dir, db, monkeypatch):
+    real_bulk_create = Chunk.objects.bulk_create
+
+    def fail_for_roses(chunks, *args, **kwargs):
+        chunks = list(chunks)
+        if chunks[0].document.source == "garden/roses.md":
+            raise RuntimeError("connection lost")
+        return real_bulk_create(chunks, *args, **kwargs)
+
+    monkeypatch.setattr(Chunk.objects, "bulk_create", fail_for_roses)
+    with pytest.raises(RuntimeError):
+        documents_import(paths=[docs_dir])
+
+    # Files are taken in name order: bikes.html was written whole, roses not at all.
+    assert list(Document.objects.values_list("source", flat=True)) == ["bikes.html"]
+    assert Chunk.objects.filter(document__source="bikes.html").exists()
+
+
+def test_an_embedding_failure_is_reported_for_the_files_of_that_batch(docs_dir, db, monkeypatch):
+    from documents.embeddings import MiniLMEmbeddings
+
+    def broken(self, texts):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", broken)
+    report = documents_import(paths=[docs_dir])
+    assert sorted(source for source, _ in report.failed) == ["bikes.html", "garden/roses.md", "kettle.txt"]
+    assert "embedding failed (out of memory)" in report.failed[0][1]
+    assert not Document.objects.exists()
+
+
+def test_a_missing_path_is_a_clear_error(import_command, tmp_path):
+    with pytest.raises(CommandError, match="No such file or folder"):
+        import_command(tmp_path / "nowhere")

