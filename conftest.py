@@ -26,10 +26,18 @@ KNOWLEDGE_BASE = {
 
 
 @pytest.fixture(autouse=True)
-def _no_chat_model(settings):
-    """Tests choose their chat model explicitly; a developer's .env must not leak in."""
+def _test_settings(settings):
+    """Production settings, less what needs a TLS proxy and collectstatic; no chat model.
+
+    Tests choose their chat model explicitly, so a developer's .env must not leak in.
+    """
     settings.CHAT_MODEL = ""
     settings.CHAT_MODEL_BASE_URL = ""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def make_user(username: str, **extra):

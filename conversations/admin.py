@@ -69,8 +69,19 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["conversation"]
     readonly_fields = [
-        "conversation", "question", "answer", "chat_type", "status", "context_used", "model_name",
-        "prompt_tokens", "completion_tokens", "latency_ms", "error", "created_at", "answered_at",
+        "conversation",
+        "question",
+        "answer",
+        "chat_type",
+        "status",
+        "context_used",
+        "model_name",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "error",
+        "created_at",
+        "answered_at",
     ]
     inlines = [MessageSourceInline]
 

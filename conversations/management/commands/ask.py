@@ -24,8 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args, question: str, collection: str, chat_type: str, as_json: bool, user: str | None, **opts):
         if not question.strip():
             raise CommandError("The question is empty.")
-        result = self._ask_and_store(question, collection, chat_type, user) if user else self._ask(
-            question, collection, chat_type
+        result = (
+            self._ask_and_store(question, collection, chat_type, user)
+            if user
+            else self._ask(question, collection, chat_type)
         )
         if as_json:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
