@@ -1,0 +1,100 @@
+"""Retrieval evaluation: run questions through the chat's retrieval and score the rankings.
+
+Metrics are over documents (distinct sources), as a person judges retrieval: did the
+document that answers the question come back, and how high?
+"""
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from conversations import rag
+
+
+class QuestionFileError(ValueError):
+    """A line of the questions file is not what `evaluate` needs; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    expected_source: str
+
+
+@dataclass(frozen=True)
+class RankedResult:
+    id: str
+    expected_source: str
+    ranked_sources: list[str]
+    latency_ms: float
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            questions.append(Question(str(item["id"]), item["question"], item["expected_source"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise QuestionFileError(
+                f"{path}, line {number}: expected a JSON object with id, question and expected_source ({exc})"
+            ) from None
+    if not questions:
+        raise QuestionFileError(f"{path} holds no questions.")
+    return questions
+
+
+def distinct_sources(sources: Iterable[str]) -> list[str]:
+    """Sources in order of their best chunk, each once."""
+    return list(dict.fromkeys(sources))
+
+
+def rank_question(question: Question, *, collection: str, depth: int) -> RankedResult:
+    """Retrieve for one question exactly as the chat does, timing query embedding plus search."""
+    started = time.perf_counter()
+    chunks = rag.retrieve(question.question, collection=collection, top_k=depth)
+    latency_ms = (time.perf_counter() - started) * 1000
+    return RankedResult(question.id, question.expected_source, distinct_sources(c.source for c in chunks), latency_ms)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation): a value that was really observed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def compute_metrics(results: list[RankedResult]) -> dict[str, float]:
+    def rank_of(result: RankedResult) -> int | None:
+        try:
+            return result.ranked_sources.index(result.expected_source) + 1
+        except ValueError:
+            return None
+
+    ranks = [rank_of(result) for result in results]
+    count = len(results)
+    metrics = {f"recall@{n}": sum(1 for r in ranks if r and r <= n) / count for n in (1, 5, 10)}
+    metrics["mrr@10"] = sum(1 / r for r in ranks if r and r <= 10) / count
+    latencies = [result.latency_ms for result in results]
+    metrics["retrieval_ms_p50"] = percentile(latencies, 0.50)
+    metrics["retrieval_ms_p95"] = percentile(latencies, 0.95)
+    return metrics
+
+
+def evaluate(
+    questions: list[Question], *, collection: str, k: int, on_question: Callable[[], None] | None = None
+) -> tuple[dict[str, float], list[RankedResult]]:
+    # Chunks of one document crowd the ranking; fetch enough of them for k distinct sources.
+    depth = max(k, 10) * 5
+    rag.get_embeddings().embed_query("warm-up")  # model load is not query latency
+    results = []
+    for question in questions:
+        results.append(rank_question(question, collection=collection, depth=depth))
+        if on_question:
+            on_question()
+    return compute_metrics(results), results
