@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from conversations.models import ChatType
+from conversations.models import ChatType, Conversation, Feedback
 
 
 class QuestionForm(forms.Form):
@@ -22,3 +22,19 @@ class QuestionForm(forms.Form):
                 f"(this one has {len(question)})."
             )
         return question
+
+
+class ConversationForm(forms.ModelForm):
+    class Meta:
+        model = Conversation
+        fields = ["title", "chat_type"]
+        labels = {"chat_type": "Answer style"}
+
+
+class FeedbackForm(forms.Form):
+    feedback = forms.TypedChoiceField(choices=Feedback.choices, coerce=int)
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConversationSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search your conversations")

@@ -47,11 +47,19 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Feedback(models.IntegerChoices):
+    DOWN = -1, "Thumbs down"
+    UP = 1, "Thumbs up"
+
+
 class Message(models.Model):
     """One exchange: the question as asked, and the answer with everything needed to audit it."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     question = models.TextField()
+    search_query = models.TextField(
+        blank=True, help_text="The question rewritten to stand alone, as it was searched for (follow-ups)."
+    )
     answer = models.TextField(blank=True)
     chat_type = models.CharField(max_length=20, choices=ChatType.choices, default=ChatType.ANSWER)
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING)
@@ -65,6 +73,9 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Retrieval plus answering.")
     error = models.TextField(blank=True)
+    feedback = models.SmallIntegerField(choices=Feedback.choices, null=True, blank=True)
+    feedback_comment = models.TextField(blank=True)
+    feedback_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,6 +7,7 @@ OpenAI-compatible server.
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,9 @@ def get_chat_model() -> BaseChatModel | None:
         "timeout": settings.CHAT_MODEL_TIMEOUT,
         "max_retries": settings.CHAT_MODEL_MAX_RETRIES,
     }
+    if settings.CHAT_MODEL.startswith("openai:"):
+        # OpenAI reports token usage on a stream only when asked to.
+        options["stream_usage"] = True
     if settings.CHAT_MODEL_BASE_URL:
         options["base_url"] = settings.CHAT_MODEL_BASE_URL
     return init_chat_model(settings.CHAT_MODEL, **options)
@@ -99,26 +103,63 @@ def build_prompt(
     return messages
 
 
+class AnswerStream:
+    """The answer as it is produced: iterate for text pieces, then read ``answer``.
+
+    Without a model the extractive answer streams too: the notice first, then each quote.
+    Exceptions from the model (errors, timeouts) propagate to the caller, who records them;
+    whatever arrived before is still in ``answer``.
+    """
+
+    def __init__(self, *, chat_type: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]):
+        self.chat_type, self.question, self.sources, self.history = chat_type, question, sources, history
+        self.parts: list[str] = []
+        self.model_name = ""
+        self.usage: dict = {}
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self._pieces():
+            if piece:
+                self.parts.append(piece)
+                yield piece
+
+    def _pieces(self) -> Iterator[str]:
+        if not self.sources:
+            yield NOTHING_FOUND
+            return
+        model = get_chat_model()
+        if model is None:
+            yield NO_MODEL_NOTICE
+            for quote in extractive_quotes(self.question, self.sources):
+                yield "\n\n" + quote
+            return
+        self.model_name = settings.CHAT_MODEL
+        prompt = build_prompt(
+            chat_type=self.chat_type, question=self.question, sources=self.sources, history=self.history
+        )
+        for chunk in model.stream(prompt):
+            if chunk.usage_metadata:
+                self.usage = chunk.usage_metadata
+            yield chunk.text
+
+    @property
+    def answer(self) -> Answer:
+        return Answer(
+            text="".join(self.parts),
+            model_name=self.model_name,
+            prompt_tokens=self.usage.get("input_tokens"),
+            completion_tokens=self.usage.get("output_tokens"),
+        )
+
+
 def generate_answer(
     *, chat_type: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]
 ) -> Answer:
-    """Write the answer with the chat model, or quote the passages when none is configured.
-
-    Exceptions from the model (errors, timeouts) propagate: the caller records them.
-    """
-    if not sources:
-        return Answer(text=NOTHING_FOUND)
-    model = get_chat_model()
-    if model is None:
-        return Answer(text=extractive_answer(question, sources))
-    reply = model.invoke(build_prompt(chat_type=chat_type, question=question, sources=sources, history=history))
-    usage = getattr(reply, "usage_metadata", None) or {}
-    return Answer(
-        text=reply.text,
-        model_name=settings.CHAT_MODEL,
-        prompt_tokens=usage.get("input_tokens"),
-        completion_tokens=usage.get("output_tokens"),
-    )
+    """The whole answer at once (see AnswerStream)."""
+    stream = AnswerStream(chat_type=chat_type, question=question, sources=sources, history=history)
+    for _ in stream:
+        pass
+    return stream.answer
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|\n{2,}")
@@ -130,11 +171,11 @@ def split_sentences(text: str) -> list[str]:
     return [" ".join(part.split()) for part in _SENTENCE_END.split(text) if len(part.split()) >= 3]
 
 
-def extractive_answer(question: str, sources: list[RetrievedChunk]) -> str:
-    """Quote the sentences of the best passages closest in meaning to the question, with citations.
+def extractive_quotes(question: str, sources: list[RetrievedChunk]) -> list[str]:
+    """The sentences of the best passages closest in meaning to the question, each with its citation.
 
     Sentences are ranked by cosine similarity to the question with the same embedding model,
-    then shown in the order of their passages so the quote reads naturally.
+    then given in the order of their passages so the quotes read naturally.
     """
     candidates = [
         (number, index, sentence)
@@ -142,11 +183,58 @@ def extractive_answer(question: str, sources: list[RetrievedChunk]) -> str:
         for index, sentence in enumerate(split_sentences(source.text))
     ]
     if not candidates:
-        return NOTHING_FOUND
+        return []
     embeddings = get_embeddings()
     question_vector = np.array(embeddings.embed_query(question))
     sentence_vectors = np.array(embeddings.embed_documents([sentence for _, _, sentence in candidates]))
     best = np.argsort(-(sentence_vectors @ question_vector))[:EXTRACTIVE_SENTENCES]
     chosen = sorted((candidates[i] for i in best), key=lambda item: (item[0], item[1]))
-    quotes = "\n\n".join(f"> {sentence} [{number}]" for number, _, sentence in chosen)
-    return f"{NO_MODEL_NOTICE}\n\n{quotes}"
+    return [f"> {sentence} [{number}]" for number, _, sentence in chosen]
+
+
+FOLLOW_UP_CUES = ("and ", "but ", "also ", "so ", "then ", "what about", "how about", "why not", "what if")
+REFERRING_WORDS = {"it", "its", "this", "that", "these", "those", "they", "them", "their", "there", "he",
+                   "she", "his", "her", "one", "ones", "same", "above", "previous", "former", "latter"}  # fmt: skip
+FOLLOW_UP_MAX_WORDS = 5
+REWRITE_PROMPT = (
+    "Rewrite the user's last question so that it can be understood without the conversation, "
+    "for a search engine over the user's documents. Keep its language and meaning; replace words "
+    "like 'it' or 'that' with what they refer to. Reply with the rewritten question only."
+)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """The documented rule used when no model is configured.
+
+    A question depends on earlier turns when it is very short (five words or fewer), starts
+    with a connective ("and", "but", "what about", ...), or uses a referring word ("it",
+    "that", "they", ...).
+    """
+    lowered = question.strip().lower()
+    words = re.findall(r"[\w']+", lowered)
+    return (
+        len(words) <= FOLLOW_UP_MAX_WORDS
+        or lowered.startswith(FOLLOW_UP_CUES)
+        or any(word in REFERRING_WORDS for word in words)
+    )
+
+
+def standalone_query(question: str, history: list[tuple[str, str, str]]) -> str:
+    """The search query for ``question`` given earlier turns as (question, search query, answer).
+
+    With a chat model, the model rewrites the question using the conversation. Without one,
+    a follow-up (see ``looks_like_follow_up``) is searched together with the previous search
+    query, so "and how do I undo it?" after "how do I import documents?" searches both.
+    """
+    if not history:
+        return question
+    model = get_chat_model()
+    if model is None:
+        previous_query = history[-1][1] or history[-1][0]
+        return f"{previous_query} {question}" if looks_like_follow_up(question) else question
+    messages: list[BaseMessage] = [SystemMessage(REWRITE_PROMPT)]
+    for earlier_question, _, earlier_answer in history[-HISTORY_TURNS:]:
+        messages += [HumanMessage(earlier_question), AIMessage(earlier_answer)]
+    messages.append(HumanMessage(question))
+    rewritten = model.invoke(messages).text.strip()
+    return rewritten or question

@@ -1,25 +1,29 @@
 """Writes: conversations and the question → answer exchange.
 
 The question is saved before anything slow happens and no transaction is held open while
-the model works, so a failing or slow model never loses a question or blocks the database.
+the model works, so a failing, slow or abandoned answer never loses a question or blocks
+the database. Whatever happens to the answer (finished, failed, stopped by the user, the
+connection dropped), the outcome is recorded on the message when its stream ends.
 """
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from conversations import rag
-from conversations.models import Conversation, Message, MessageSource, MessageStatus
+from conversations.models import Conversation, Feedback, Message, MessageSource, MessageStatus
 from documents.models import Chunk
 from documents.search import RetrievedChunk
 
 logger = logging.getLogger(__name__)
 TITLE_CHARS = 80
 DEFAULT_TITLE = "New conversation"
+STOPPED = "The answer was stopped before it was complete."
 
 
 def title_from_question(question: str) -> str:
@@ -34,6 +38,14 @@ def conversation_create(*, owner, title: str = "", chat_type: str, collection: s
     return conversation
 
 
+def conversation_update(*, conversation: Conversation, title: str, chat_type: str) -> Conversation:
+    conversation.title = title
+    conversation.chat_type = chat_type
+    conversation.full_clean()
+    conversation.save(update_fields=["title", "chat_type", "updated_at"])
+    return conversation
+
+
 def message_create(*, conversation: Conversation, question: str, chat_type: str) -> Message:
     """Store a question, unanswered, and bring its conversation to the top of the list."""
     with transaction.atomic():
@@ -45,57 +57,98 @@ def message_create(*, conversation: Conversation, question: str, chat_type: str)
     return message
 
 
-def _history(message: Message) -> list[tuple[str, str]]:
+class Exchange:
+    """One question answered: iterate for the answer's text as it is produced.
+
+    Afterwards ``search_query``, ``sources``, ``answer``, ``error`` and ``latency_ms`` hold
+    the outcome. Errors from the search or the model end the iteration and are kept in
+    ``error``; they are not raised.
+    """
+
+    def __init__(self, *, question: str, chat_type: str, collection: str = "", history=()):
+        self.question, self.chat_type, self.collection = question, chat_type, collection
+        self.history: list[tuple[str, str, str]] = list(history)
+        self.search_query = question
+        self.sources: list[RetrievedChunk] = []
+        self.stream: rag.AnswerStream | None = None
+        self.error = ""
+        self.latency_ms: int | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        try:
+            self.search_query = rag.standalone_query(self.question, self.history)
+            self.sources = rag.relevant(rag.retrieve(self.search_query, collection=self.collection or None))
+            self.stream = rag.AnswerStream(
+                chat_type=self.chat_type,
+                question=self.question,
+                sources=self.sources,
+                history=[(question, answer) for question, _, answer in self.history],
+            )
+            yield from self.stream
+        except GeneratorExit:  # the reader went away: the user stopped it or the connection dropped
+            self.error = STOPPED
+            raise
+        except Exception as exc:  # the model or the search failed: keep the question, say why
+            logger.exception("Answering failed")
+            self.error = f"{type(exc).__name__}: {exc}"[:2000]
+        finally:
+            self.latency_ms = round((time.perf_counter() - started) * 1000)
+
+    @property
+    def answer(self) -> rag.Answer:
+        if self.stream is None:
+            return rag.Answer(text="", model_name=settings.CHAT_MODEL if self.error else "")
+        return self.stream.answer
+
+
+def compose_reply(*, question: str, chat_type: str, collection: str = "") -> Exchange:
+    """Answer a question without storing it (the ``ask`` command)."""
+    exchange = Exchange(question=question, chat_type=chat_type, collection=collection)
+    for _ in exchange:
+        pass
+    return exchange
+
+
+def _history(message: Message) -> list[tuple[str, str, str]]:
     earlier = message.conversation.messages.filter(status=MessageStatus.ANSWERED, created_at__lt=message.created_at)
-    return [(m.question, m.answer) for m in earlier.order_by("-created_at")[: rag.HISTORY_TURNS]][::-1]
+    recent = earlier.order_by("-created_at")[: rag.HISTORY_TURNS]
+    return [(m.question, m.search_query, m.answer) for m in recent][::-1]
 
 
-@dataclass
-class Reply:
-    """The outcome of answering a question, stored or not."""
-
-    answer: rag.Answer
-    sources: list[RetrievedChunk]
-    error: str
-    latency_ms: int
-
-
-def compose_reply(*, question: str, chat_type: str, collection: str = "", history=()) -> Reply:
-    """Retrieve and answer; an exception from the search or the model becomes ``error``."""
-    started = time.perf_counter()
-    sources: list[RetrievedChunk] = []
-    answer, error = rag.Answer(text=""), ""
-    try:
-        sources = rag.relevant(rag.retrieve(question, collection=collection))
-        answer = rag.generate_answer(chat_type=chat_type, question=question, sources=sources, history=list(history))
-    except Exception as exc:  # the model or the search failed: keep the question, say why
-        logger.exception("Answering failed")
-        error = (f"{type(exc).__name__}: {exc}")[:2000]
-        answer.model_name = settings.CHAT_MODEL
-    return Reply(answer=answer, sources=sources, error=error, latency_ms=round((time.perf_counter() - started) * 1000))
-
-
-def message_answer(*, message: Message) -> Message:
-    """Answer a stored question and record the result on it; failures are recorded, not raised."""
-    reply = compose_reply(
+def message_answer_stream(*, message: Message) -> Iterator[str]:
+    """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
+    exchange = Exchange(
         question=message.question,
         chat_type=message.chat_type,
         collection=message.conversation.collection,
         history=_history(message),
     )
-    message.status = MessageStatus.FAILED if reply.error else MessageStatus.ANSWERED
-    message.error = reply.error
-    message.answer = reply.answer.text
-    message.model_name = reply.answer.model_name
-    message.prompt_tokens = reply.answer.prompt_tokens
-    message.completion_tokens = reply.answer.completion_tokens
-    message.latency_ms = reply.latency_ms
-    message.answered_at = timezone.now()
-    _store_sources(message, reply.sources)
+    try:
+        yield from exchange
+    finally:
+        _record(message, exchange)
+
+
+def message_answer(*, message: Message) -> Message:
+    """Answer a stored question and record the result on it; failures are recorded, not raised."""
+    for _ in message_answer_stream(message=message):
+        pass
     return message
 
 
-def _store_sources(message: Message, sources: list[RetrievedChunk]) -> None:
+def _record(message: Message, exchange: Exchange) -> None:
+    answer = exchange.answer
+    message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
+    message.error = exchange.error
+    message.search_query = exchange.search_query
+    message.answer = answer.text
+    message.model_name = answer.model_name
+    message.prompt_tokens = answer.prompt_tokens
+    message.completion_tokens = answer.completion_tokens
+    message.latency_ms = exchange.latency_ms
+    message.answered_at = timezone.now()
+    sources = exchange.sources
     message.context_used = [{"n": number, **asdict(source)} for number, source in enumerate(sources, start=1)]
     with transaction.atomic():
         message.save()
@@ -114,3 +167,23 @@ def answer_question(*, conversation: Conversation, question: str, chat_type: str
     """Store the question, then answer it."""
     message = message_create(conversation=conversation, question=question, chat_type=chat_type)
     return message_answer(message=message)
+
+
+def message_reset(*, message: Message) -> Message:
+    """Clear an answer so the question can be answered again (retry or regenerate)."""
+    message.status = MessageStatus.PENDING
+    message.answer = message.error = ""
+    message.save(update_fields=["status", "answer", "error"])
+    return message
+
+
+def message_set_feedback(*, message: Message, feedback: Feedback, comment: str = "") -> Message:
+    message.feedback = feedback
+    message.feedback_comment = comment
+    message.feedback_at = timezone.now()
+    message.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
+    return message
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    conversation.delete()

@@ -1,13 +1,22 @@
+import json
+from collections.abc import Iterator
+
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import services
-from conversations.forms import QuestionForm
-from conversations.models import Conversation, Message
+from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
+from conversations.models import Conversation, Message, MessageStatus
 from documents.models import Chunk
+
+CONVERSATIONS_PER_PAGE = 20
 
 
 def _get_conversation_for_user(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -15,15 +24,35 @@ def _get_conversation_for_user(request: HttpRequest, conversation_id: int) -> Co
     return get_object_or_404(Conversation.objects.for_user(request.user), pk=conversation_id)
 
 
+def _get_message_for_user(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
+    conversation = _get_conversation_for_user(request, conversation_id)
+    return get_object_or_404(conversation.messages.select_related("conversation"), pk=message_id)
+
+
 def _message_url(message: Message) -> str:
     return reverse("conversations:detail", args=[message.conversation_id]) + f"#message-{message.pk}"
+
+
+def _wants_stream(request: HttpRequest) -> bool:
+    return "application/x-ndjson" in request.headers.get("Accept", "")
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    return request.headers.get("X-Fragment") == "message"
 
 
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    conversations = Conversation.objects.for_user(request.user).recent()[:100]
-    return render(request, "conversations/list.html", {"conversations": conversations, "form": QuestionForm()})
+    search = ConversationSearchForm(request.GET)
+    conversations = Conversation.objects.for_user(request.user).recent()
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    if query:
+        matches = Q(title__icontains=query) | Q(messages__question__icontains=query)
+        conversations = conversations.filter(matches).distinct()
+    page = Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "search": search, "query": query, "form": QuestionForm()}
+    return render(request, "conversations/list.html", context)
 
 
 @login_required
@@ -32,23 +61,28 @@ def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
     form = QuestionForm(request.POST)
     if not form.is_valid():
-        conversations = Conversation.objects.for_user(request.user).recent()[:100]
-        return render(request, "conversations/list.html", {"conversations": conversations, "form": form}, status=400)
+        page = Paginator(Conversation.objects.for_user(request.user).recent(), CONVERSATIONS_PER_PAGE).get_page(1)
+        context = {"page": page, "search": ConversationSearchForm(), "form": form}
+        return render(request, "conversations/list.html", context, status=400)
     conversation = services.conversation_create(owner=request.user, chat_type=form.cleaned_data["chat_type"])
-    message = services.answer_question(conversation=conversation, **form.cleaned_data)
-    return redirect(_message_url(message))
+    message = services.message_create(conversation=conversation, **form.cleaned_data)
+    return _answer(request, message)
 
 
 @login_required
 @require_GET
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _get_conversation_for_user(request, conversation_id)
-    form = QuestionForm(initial={"chat_type": conversation.chat_type})
-    return _render_detail(request, conversation, form)
+    return _render_detail(request, conversation, QuestionForm(initial={"chat_type": conversation.chat_type}))
 
 
 def _render_detail(request: HttpRequest, conversation: Conversation, form: QuestionForm, status: int = 200):
-    context = {"conversation": conversation, "chat_messages": conversation.messages.all(), "form": form}
+    context = {
+        "conversation": conversation,
+        "chat_messages": conversation.messages.all(),
+        "form": form,
+        "settings_form": ConversationForm(instance=conversation),
+    }
     return render(request, "conversations/detail.html", context, status=status)
 
 
@@ -59,7 +93,62 @@ def message_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     form = QuestionForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, conversation, form, status=400)
-    message = services.answer_question(conversation=conversation, **form.cleaned_data)
+    return _answer(request, services.message_create(conversation=conversation, **form.cleaned_data))
+
+
+def _answer(request: HttpRequest, message: Message) -> HttpResponse:
+    """Stream the answer to scripts that ask for it; otherwise answer, then post/redirect/get."""
+    if _wants_stream(request):
+        response = StreamingHttpResponse(_answer_events(request, message), content_type="application/x-ndjson")
+        response["Cache-Control"] = "no-store"
+        response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
+        return response
+    services.message_answer(message=message)
+    return redirect(_message_url(message))
+
+
+def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
+    """Newline-delimited JSON: start, the answer's pieces, then the finished message as HTML."""
+    yield _event("start", message_id=message.pk, url=_message_url(message))
+    for piece in services.message_answer_stream(message=message):
+        yield _event("delta", text=piece)
+    html = render_to_string("conversations/_message.html", {"message": message, "is_last": True}, request=request)
+    yield _event("done", status=message.status, html=html)
+
+
+def _event(kind: str, **data) -> str:
+    return json.dumps({"type": kind, **data}) + "\n"
+
+
+@login_required
+@require_POST
+def message_regenerate(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """Answer the conversation's last question again (after a failure, or to get another answer)."""
+    message = _get_message_for_user(request, conversation_id, message_id)
+    if message.conversation.messages.order_by("-created_at", "-id").first() != message:
+        flash.error(request, "Only the last answer of a conversation can be regenerated.")
+        return redirect(_message_url(message))
+    if message.status == MessageStatus.PENDING and not message.error:
+        flash.info(request, "This question is still being answered.")
+        return redirect(_message_url(message))
+    return _answer(request, services.message_reset(message=message))
+
+
+@login_required
+@require_POST
+def message_feedback(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _get_message_for_user(request, conversation_id, message_id)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        services.message_set_feedback(
+            message=message, feedback=form.cleaned_data["feedback"], comment=form.cleaned_data["comment"]
+        )
+    if _wants_fragment(request):
+        is_last = message.conversation.messages.order_by("-created_at", "-id").first() == message
+        context = {"message": message, "is_last": is_last}
+        return render(request, "conversations/_message.html", context, status=200 if form.is_valid() else 400)
+    if not form.is_valid():
+        flash.error(request, "That feedback could not be saved.")
     return redirect(_message_url(message))
 
 
@@ -67,19 +156,39 @@ def message_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_GET
 def source_detail(request: HttpRequest, conversation_id: int, message_id: int, number: int) -> HttpResponse:
     """Passage [number] of an answer, highlighted inside its document."""
-    conversation = _get_conversation_for_user(request, conversation_id)
-    message = get_object_or_404(conversation.messages, pk=message_id)
+    message = _get_message_for_user(request, conversation_id, message_id)
     cited = message.source(number)
     if cited is None:
         raise Http404("This answer has no passage with that number.")
     chunk = Chunk.objects.select_related("document").filter(pk=cited["chunk_id"]).first()
-    neighbours = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
-    context = {
-        "conversation": conversation,
-        "message": message,
-        "number": number,
-        "cited": cited,
-        "chunk": chunk,
-        "document_chunks": neighbours,
-    }
+    document_chunks = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
+    context = {"conversation": message.conversation, "message": message, "number": number, "cited": cited,
+               "chunk": chunk, "document_chunks": document_chunks}  # fmt: skip
     return render(request, "conversations/source.html", context)
+
+
+@login_required
+@require_POST
+def conversation_update(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Rename the conversation or change its answer style."""
+    conversation = _get_conversation_for_user(request, conversation_id)
+    form = ConversationForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, "Please give the conversation a title of at most 200 characters.")
+        return redirect("conversations:detail", conversation.pk)
+    services.conversation_update(conversation=conversation, **form.cleaned_data)
+    flash.success(request, "Conversation updated.")
+    return redirect("conversations:detail", conversation.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Ask for confirmation (GET), then delete the conversation and its messages (POST)."""
+    conversation = _get_conversation_for_user(request, conversation_id)
+    if request.method == "GET":
+        return render(request, "conversations/delete.html", {"conversation": conversation})
+    title = conversation.title
+    services.conversation_delete(conversation=conversation)
+    flash.success(request, f"Deleted “{title}”.")
+    return redirect("conversations:list")

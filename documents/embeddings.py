@@ -28,6 +28,8 @@ def get_model():
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
+    # Length counting for chunking tokenizes whole sections; the "longer than 256" warning is expected.
+    transformers_logging.set_verbosity_error()
     return SentenceTransformer(model_path(), device="cpu")
 
 

@@ -44,9 +44,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\nAnswered in {result['latency_ms']} ms"))
 
     def _ask(self, question: str, collection: str, chat_type: str) -> dict:
-        reply = services.compose_reply(question=question, chat_type=chat_type, collection=collection)
-        sources = [{"n": n, **asdict(source)} for n, source in enumerate(reply.sources, start=1)]
-        return _result(reply.answer.text, chat_type, reply.answer.model_name, reply.latency_ms, reply.error, sources)
+        exchange = services.compose_reply(question=question, chat_type=chat_type, collection=collection)
+        sources = [{"n": n, **asdict(source)} for n, source in enumerate(exchange.sources, start=1)]
+        answer = exchange.answer
+        return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, sources)
 
     def _ask_and_store(self, question: str, collection: str, chat_type: str, username: str) -> dict:
         owner = get_user_model().objects.filter(username=username).first()

@@ -1,0 +1,65 @@
+"""Answers as safe HTML: Markdown rendered, then sanitised, with citation links.
+
+Model output is untrusted. markdown-it runs with raw HTML disabled (it escapes it) and
+refuses javascript: and similar links; nh3 (the Ammonia sanitiser) then allows only the tags
+a chat answer needs, as a second, independent line of defence. Citation markers like [2]
+become links only when the answer really was given a passage with that number.
+"""
+
+import re
+from collections.abc import Callable
+
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+_ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "del", "sup",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "ol": {"start"}}
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    """Inline rule: [n] where passage n exists becomes a citation token (code spans are untouched)."""
+    match = _CITATION.match(state.src, state.pos)
+    url_for = state.env.get("citation_url")
+    if not match or url_for is None:
+        return False
+    url = url_for(int(match.group(1)))
+    if url is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"number": int(match.group(1)), "url": url}
+    state.pos = match.end()
+    return True
+
+
+def _render_citation(self, tokens, idx, options, env) -> str:
+    url, number = tokens[idx].meta["url"], tokens[idx].meta["number"]
+    return f'<sup class="cite"><a class="citation" href="{url}" title="Open source {number}">[{number}]</a></sup>'
+
+
+def _build_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", _render_citation)
+    return md
+
+
+_MARKDOWN = _build_markdown()
+
+
+def render_markdown(text: str, citation_url: Callable[[int], str | None] | None = None) -> SafeString:
+    html = _MARKDOWN.render(text, {"citation_url": citation_url})
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
