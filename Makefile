@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve migrate sample test lint check-deploy clean-db
+.PHONY: install install-dev run migrate sample chromium test lint
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,10 +45,16 @@ run: sample
 	@echo "ragchat is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(VENV)/bin/gunicorn ragchat.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 120
 
+# Debian's Chromium for the browser tests (installed as root; otherwise those tests are skipped).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "Chromium is not installed and cannot be (not root): the browser tests will be skipped."
+
 # Set up everything on a fresh machine and run the whole test suite.
-test: install-dev
+test: install-dev chromium
 	$(VENV)/bin/ruff check .
-	DEBUG=false SECRET_KEY=test-only-not-secret $(PY) -m pytest $(PYTEST_ARGS)
+	@# Production settings, except TLS redirects: the test servers speak plain HTTP on localhost.
+	DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from documents.embeddings import get_model
+from documents.embeddings import get_model, token_count
 from documents.extract import ExtractedDocument
 
 HEADING_SEPARATOR = " › "
@@ -31,22 +31,29 @@ class PlannedChunk:
         return f"{self.heading}\n{self.text}" if self.heading else self.text
 
 
-def _splitter() -> RecursiveCharacterTextSplitter:
+# The model reads 256 word pieces including its two special tokens; the heading line and the
+# newline after it take the rest of the budget, so long headings leave less room for text.
+MODEL_MAX_TOKENS = 254
+MIN_TEXT_TOKENS = 64
+
+
+def _splitter(heading: str) -> RecursiveCharacterTextSplitter:
+    heading_tokens = token_count(heading + "\n") if heading else 0
+    size = max(MIN_TEXT_TOKENS, min(settings.CHUNK_TOKENS, MODEL_MAX_TOKENS - heading_tokens))
     return RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
         get_model().tokenizer,
-        chunk_size=settings.CHUNK_TOKENS,
-        chunk_overlap=settings.CHUNK_OVERLAP_TOKENS,
+        chunk_size=size,
+        chunk_overlap=min(settings.CHUNK_OVERLAP_TOKENS, size // 4),
         separators=_SEPARATORS,
         keep_separator="end",
     )
 
 
 def chunk_document(document: ExtractedDocument) -> list[PlannedChunk]:
-    splitter = _splitter()
     chunks: list[PlannedChunk] = []
     for section in document.sections:
         heading = HEADING_SEPARATOR.join(section.headings)[:500]
-        for text in splitter.split_text(section.text):
+        for text in _splitter(heading).split_text(section.text):
             text = text.strip()
             if text:
                 chunks.append(PlannedChunk(position=len(chunks), heading=heading, text=text))

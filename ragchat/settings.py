@@ -132,14 +132,14 @@ EMBEDDING_MODEL_PATH = env("EMBEDDING_MODEL_PATH", default="")
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
 # Chunk size in MiniLM word pieces: the model reads at most 256 and silently drops the rest,
 # and the heading line is embedded with each chunk, so text chunks stay well under that.
-CHUNK_TOKENS = env.int("CHUNK_TOKENS", default=200)
-CHUNK_OVERLAP_TOKENS = env.int("CHUNK_OVERLAP_TOKENS", default=30)
+CHUNK_TOKENS = env.int("CHUNK_TOKENS", default=240)
+CHUNK_OVERLAP_TOKENS = env.int("CHUNK_OVERLAP_TOKENS", default=40)
 
 # Retrieval: how many chunks go to the model, and how the two rankings are fused.
 RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=6)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=40)
 RETRIEVAL_DENSE_WEIGHT = env.float("RETRIEVAL_DENSE_WEIGHT", default=1.0)
-RETRIEVAL_KEYWORD_WEIGHT = env.float("RETRIEVAL_KEYWORD_WEIGHT", default=0.3)
+RETRIEVAL_KEYWORD_WEIGHT = env.float("RETRIEVAL_KEYWORD_WEIGHT", default=0.0)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 
 # Chat model as "provider:model" for LangChain's init_chat_model (e.g. openai:gpt-4o-mini,

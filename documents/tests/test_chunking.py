@@ -13,6 +13,7 @@ def test_long_sections_are_split_into_chunks_the_model_reads_whole(settings):
     assert [c.position for c in chunks] == list(range(len(chunks)))
     # all-MiniLM-L6-v2 reads 256 word pieces including [CLS] and [SEP]: every chunk must fit whole.
     assert max(token_count(c.embedding_text) for c in chunks) <= 254
+    # A long heading leaves less room for text, but never pushes a chunk past the limit.
     assert all(c.heading == f"Kettle{HEADING_SEPARATOR}Descaling" for c in chunks)
     assert all(c.embedding_text.startswith("Kettle › Descaling\n") for c in chunks)
 

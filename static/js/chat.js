@@ -85,6 +85,8 @@ async function streamAnswer(form, article, { onDone } = {}) {
         live.textContent += event.text;
       } else if (event.type === "done") {
         const finished = messageFromHtml(event.html);
+        // Only the newest answer can be regenerated: drop the button from the earlier ones.
+        document.querySelectorAll("form[data-stream-regenerate]").forEach((form) => form.remove());
         article.replaceWith(finished);
         finished.querySelector(".answer")?.focus?.();
         if (onDone) onDone(messageUrl);

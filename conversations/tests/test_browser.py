@@ -1,0 +1,195 @@
+"""The chat in a real headless Chromium (Debian's package), driven by Playwright.
+
+Run by `make test`, which installs Chromium; skipped with a reason where it is missing.
+Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshot from this run.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from conftest import make_user, write_files
+from conversations.models import Conversation, Message, MessageStatus
+from documents.services import documents_import
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+# Chromium must not reach for Google's services on this closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+SCREENSHOT = Path(django_settings.BASE_DIR) / "docs" / "screenshot-chat.png"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
+    # still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def kb(transactional_db, docs_dir):
+    write_files(docs_dir, {"tricks.md": "# Tricks\n\nA <script>alert('doc')</script> tag in a document about kettles."})
+    documents_import(paths=[docs_dir])
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + reverse("conversations:list"))
+
+
+def ask(page, question: str) -> None:
+    box = page.get_by_label("Question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_ask_stream_cite_follow_up_feedback_rename_and_delete(page, live_server, kb, openai_stub):
+    make_user("alice")
+    openai_stub.replies = [
+        "Prune roses in **late winter**, just above an outward-facing bud [1].",
+        "Roses: what to remove first",
+        "Remove the dead wood first [1].",
+    ]
+    openai_stub.token_delay = 0.15
+    log_in(page, live_server, "alice")
+
+    ask(page, "When should I prune my roses?")
+    live = page.locator(".answer-text.live")
+    live.wait_for()
+    page.wait_for_function("document.querySelector('.live') && document.querySelector('.live').textContent.length > 0")
+    assert "outward-facing" not in live.text_content()  # it arrives piece by piece
+    page.wait_for_url(re.compile(r"/conversations/\d+/"))
+    answer = page.locator("article.message").last
+    assert answer.locator("strong").text_content() == "late winter"  # Markdown rendered
+    citation = answer.locator("a.citation").first
+    assert citation.text_content() == "[1]"
+
+    # Open the citation: the chunk is highlighted inside its document.
+    answer.locator("summary", has_text="Sources").click()
+    assert "Garden" in answer.locator(".sources li").first.text_content()
+    citation.click()
+    page.wait_for_url(re.compile(r"/sources/1/$"))
+    assert "Prune roses in late winter" in page.locator(".cited").text_content()
+    page.go_back()
+
+    # A follow-up question is rewritten with the conversation and answered in place.
+    ask(page, "And what do I remove first?")
+    page.locator("article.message:not(.streaming)").nth(1).wait_for()
+    follow_up = page.locator("article.message").nth(1)
+    assert "Searched for: Roses: what to remove first" in follow_up.text_content()
+    assert "Remove the dead wood first" in follow_up.text_content()
+
+    # Feedback with a comment, without a page reload.
+    follow_up.get_by_role("button", name="Good answer").click()
+    page.get_by_label("Tell us more (optional)").fill("Clear and short.")
+    page.get_by_role("button", name="Send comment").click()
+    page.locator("textarea[name=comment]", has_text="Clear and short.").wait_for()
+    message = Message.objects.order_by("-id").first()
+    assert (message.feedback, message.feedback_comment) == (1, "Clear and short.")
+
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Rename, then delete with confirmation.
+    page.locator("summary", has_text="Rename").click()
+    page.get_by_label("Title").fill("Rose pruning")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Rose pruning").wait_for()
+    page.locator("summary", has_text="Rename").click()
+    page.get_by_role("link", name="Delete conversation…").click()
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_text("Deleted “Rose pruning”.").wait_for()
+    assert not Conversation.objects.exists()
+
+
+def test_stop_keeps_the_partial_answer_and_offers_a_retry(page, live_server, kb, openai_stub):
+    make_user("alice")
+    openai_stub.reply = " ".join(f"word{n}" for n in range(60))
+    openai_stub.token_delay = 0.2
+    log_in(page, live_server, "alice")
+    page.get_by_role("link", name="ragchat").click()
+    ask(page, "When should I prune my roses?")
+    page.wait_for_function("(document.querySelector('.live')?.textContent || '').includes('word2')")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped. What arrived so far is kept.").wait_for()
+
+    # The server notices the closed connection at its next write and records what was sent.
+    page.get_by_text("The answer is incomplete").wait_for(timeout=15_000)
+    message = Message.objects.get()
+    assert message.status == MessageStatus.FAILED and message.answer.startswith("word0 word1 word2")
+    assert "word59" not in message.answer
+    assert page.get_by_role("button", name="Retry").count() == 1
+
+
+def test_html_in_questions_and_documents_is_shown_as_text(page, live_server, kb):
+    make_user("alice")
+    log_in(page, live_server, "alice")
+    ask(page, "<script>window.pwned = 1</script> Is there a tag in a document about kettles?")
+    page.wait_for_url(re.compile(r"/conversations/\d+/"))
+    page.locator("article.message").first.wait_for()
+    assert page.evaluate("window.pwned === undefined")
+    assert "<script>window.pwned = 1</script>" in page.locator(".question p").first.text_content()
+    source_link = page.locator(".sources li a", has_text="Tricks")
+    page.locator("summary", has_text="Sources").click()
+    source_link.click()
+    assert "<script>alert('doc')</script>" in page.locator(".cited").text_content()
+    assert page.evaluate("window.pwned === undefined")
+
+
+def test_a_second_user_cannot_open_the_first_users_conversation(page, live_server, kb):
+    make_user("alice")
+    make_user("bob")
+    log_in(page, live_server, "alice")
+    ask(page, "How often do I oil the chain?")
+    page.wait_for_url(re.compile(r"/conversations/\d+/"))
+    conversation_url = page.url.split("#")[0]
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, live_server, "bob")
+    response = page.goto(conversation_url)
+    assert response.status == 404
+    page.goto(live_server.url + reverse("conversations:list"))
+    assert "oil the chain" not in page.content()
+
+
+def test_without_javascript_the_chat_still_works(browser, live_server, kb):
+    make_user("alice")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "alice")
+    page.get_by_label("Question").fill("How often do I oil the chain?")
+    page.get_by_role("button", name="Ask").click()
+    page.wait_for_url(re.compile(r"/conversations/\d+/#message-\d+"))
+    assert "300 kilometres" in page.locator("article.message").text_content()
+    context.close()
