@@ -52,6 +52,12 @@ class Feedback(models.IntegerChoices):
     UP = 1, "Thumbs up"
 
 
+class MessageQuerySet(models.QuerySet):
+    def visible(self) -> "MessageQuerySet":
+        """What the owner sees: everything a moderator has not hidden."""
+        return self.filter(hidden=False)
+
+
 class Message(models.Model):
     """One exchange: the question as asked, and the answer with everything needed to audit it."""
 
@@ -73,11 +79,15 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Retrieval plus answering.")
     error = models.TextField(blank=True)
+    flagged = models.BooleanField(default=False, help_text="Marked by a moderator for attention.")
+    hidden = models.BooleanField(default=False, help_text="Hidden from its owner by a moderator.")
     feedback = models.SmallIntegerField(choices=Feedback.choices, null=True, blank=True)
     feedback_comment = models.TextField(blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

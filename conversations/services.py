@@ -111,7 +111,9 @@ def compose_reply(*, question: str, chat_type: str, collection: str = "") -> Exc
 
 
 def _history(message: Message) -> list[tuple[str, str, str]]:
-    earlier = message.conversation.messages.filter(status=MessageStatus.ANSWERED, created_at__lt=message.created_at)
+    earlier = message.conversation.messages.visible().filter(
+        status=MessageStatus.ANSWERED, created_at__lt=message.created_at
+    )
     recent = earlier.order_by("-created_at")[: rag.HISTORY_TURNS]
     return [(m.question, m.search_query, m.answer) for m in recent][::-1]
 

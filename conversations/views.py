@@ -26,7 +26,7 @@ def _get_conversation_for_user(request: HttpRequest, conversation_id: int) -> Co
 
 def _get_message_for_user(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
     conversation = _get_conversation_for_user(request, conversation_id)
-    return get_object_or_404(conversation.messages.select_related("conversation"), pk=message_id)
+    return get_object_or_404(conversation.messages.visible().select_related("conversation"), pk=message_id)
 
 
 def _message_url(message: Message) -> str:
@@ -48,7 +48,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     conversations = Conversation.objects.for_user(request.user).recent()
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     if query:
-        matches = Q(title__icontains=query) | Q(messages__question__icontains=query)
+        matches = Q(title__icontains=query) | Q(messages__question__icontains=query, messages__hidden=False)
         conversations = conversations.filter(matches).distinct()
     page = Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "search": search, "query": query, "form": QuestionForm()}
@@ -79,7 +79,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 def _render_detail(request: HttpRequest, conversation: Conversation, form: QuestionForm, status: int = 200):
     context = {
         "conversation": conversation,
-        "chat_messages": conversation.messages.all(),
+        "chat_messages": conversation.messages.visible(),
         "form": form,
         "settings_form": ConversationForm(instance=conversation),
     }
@@ -125,7 +125,7 @@ def _event(kind: str, **data) -> str:
 def message_regenerate(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     """Answer the conversation's last question again (after a failure, or to get another answer)."""
     message = _get_message_for_user(request, conversation_id, message_id)
-    if message.conversation.messages.order_by("-created_at", "-id").first() != message:
+    if message.conversation.messages.visible().order_by("-created_at", "-id").first() != message:
         flash.error(request, "Only the last answer of a conversation can be regenerated.")
         return redirect(_message_url(message))
     if message.status == MessageStatus.PENDING and not message.error:
@@ -144,7 +144,7 @@ def message_feedback(request: HttpRequest, conversation_id: int, message_id: int
             message=message, feedback=form.cleaned_data["feedback"], comment=form.cleaned_data["comment"]
         )
     if _wants_fragment(request):
-        is_last = message.conversation.messages.order_by("-created_at", "-id").first() == message
+        is_last = message.conversation.messages.visible().order_by("-created_at", "-id").first() == message
         context = {"message": message, "is_last": is_last}
         return render(request, "conversations/_message.html", context, status=200 if form.is_valid() else 400)
     if not form.is_valid():
