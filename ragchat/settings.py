@@ -154,6 +154,8 @@ CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
 # Passages less similar than this to the question (cosine) are not given to the model.
 ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
 MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
+# Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
+CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 
 LOGGING = {
     "version": 1,

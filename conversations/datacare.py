@@ -1,0 +1,170 @@
+"""Data care: export or delete one user's data, purge old conversations, export an evaluation set.
+
+The management commands of the same names are thin wrappers around these functions.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import TextIO
+
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from conversations.models import Conversation, Feedback, Message, MessageSource, MessageStatus
+
+# Personal account fields in a user's export; never the password hash, permissions or groups.
+ACCOUNT_FIELDS = ("username", "email", "first_name", "last_name", "date_joined", "last_login")
+DATASET_SOURCE_KEYS = ("n", "source", "title", "heading", "collection", "score")
+# Salting the HMAC by purpose keeps dataset ids unrelated to any other use of SECRET_KEY.
+DATASET_ID_SALT = "ragchat.datacare.dataset_id"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What an export or deletion covers (or would cover, in a dry run)."""
+
+    conversations: int = 0
+    messages: int = 0
+    sources: int = 0
+    accounts: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.conversations} conversation(s), {self.messages} message(s), {self.sources} message source(s)"
+        return text + (f", {self.accounts} account(s)" if self.accounts else "")
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    lines: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+
+
+def find_user(username: str):
+    """The user with this username, or None."""
+    return get_user_model().objects.filter(username=username).first()
+
+
+def _counts(conversations: models.QuerySet) -> Counts:
+    messages = Message.objects.filter(conversation__in=conversations)
+    return Counts(
+        conversations=conversations.count(),
+        messages=messages.count(),
+        sources=MessageSource.objects.filter(message__in=messages).count(),
+    )
+
+
+def _deleted(per_model: dict[str, int]) -> Counts:
+    """Counts from the per-model totals that QuerySet.delete() returns (cascades included)."""
+    return Counts(
+        conversations=per_model.get(Conversation._meta.label, 0),
+        messages=per_model.get(Message._meta.label, 0),
+        sources=per_model.get(MessageSource._meta.label, 0),
+        accounts=per_model.get(get_user_model()._meta.label, 0),
+    )
+
+
+def _fields(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict:
+    """Every column of a row, so fields added to the model later are exported too."""
+    return {f.attname: f.value_from_object(obj) for f in obj._meta.concrete_fields if f.name not in exclude}
+
+
+def user_data_count(*, user) -> Counts:
+    return replace(_counts(Conversation.objects.filter(owner=user)), accounts=1)
+
+
+def user_data_export(*, user) -> dict:
+    """Everything stored about one user: account, conversations, messages (hidden ones too) and sources."""
+    conversations = Conversation.objects.filter(owner=user).order_by("created_at", "id")
+    return {
+        "exported_at": timezone.now(),
+        "account": {name: getattr(user, name) for name in ACCOUNT_FIELDS},
+        "conversations": [
+            _fields(conversation, exclude=("owner",))
+            | {
+                "messages": [
+                    _fields(message, exclude=("conversation",))
+                    | {"sources": [_fields(s, exclude=("id", "message")) for s in message.sources.all()]}
+                    for message in conversation.messages.all()
+                ]
+            }
+            for conversation in conversations.prefetch_related("messages__sources")
+        ],
+    }
+
+
+def user_data_to_json(data: dict) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+
+
+def user_data_delete(*, user, keep_account: bool = False, dry_run: bool = False) -> Counts:
+    """Delete a user's conversations, messages and message sources, and the account unless kept.
+
+    Deleting the account also deletes what cascades from it, such as the admin log entries of
+    actions this user took as staff. A dry run counts and changes nothing.
+    """
+    conversations = Conversation.objects.filter(owner=user)
+    if dry_run:
+        return replace(_counts(conversations), accounts=0 if keep_account else 1)
+    with transaction.atomic():
+        counts = _deleted(conversations.delete()[1])
+        if not keep_account:
+            counts = replace(counts, accounts=_deleted(user.delete()[1]).accounts)
+    return counts
+
+
+def conversations_purge(*, older_than_days: int, dry_run: bool = False) -> Counts:
+    """Delete every user's conversations not updated for older_than_days days, with their messages."""
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1.")
+    old = Conversation.objects.filter(updated_at__lt=timezone.now() - timedelta(days=older_than_days))
+    if dry_run:
+        return _counts(old)
+    with transaction.atomic():
+        return _deleted(old.delete()[1])
+
+
+def dataset_id(message_pk: int) -> str:
+    """A stable pseudonym for a message: the same while SECRET_KEY stays, meaningless without it."""
+    return salted_hmac(DATASET_ID_SALT, str(message_pk), algorithm="sha256").hexdigest()[:16]
+
+
+def dataset_records(*, only_feedback: bool = False, since: date | None = None) -> Iterator[dict]:
+    """Answered, visible exchanges without anything that identifies a user or a conversation."""
+    messages = Message.objects.filter(status=MessageStatus.ANSWERED, hidden=False).order_by("created_at", "id")
+    if only_feedback:
+        messages = messages.filter(feedback__isnull=False)
+    if since:
+        messages = messages.filter(created_at__date__gte=since)
+    for message in messages.iterator(chunk_size=500):
+        yield {
+            "id": dataset_id(message.pk),
+            "question": message.question,
+            "search_query": message.search_query,
+            "answer": message.answer,
+            "chat_type": message.chat_type,
+            "model": message.model_name,
+            "created_at": timezone.localdate(message.created_at).isoformat(),
+            "feedback": message.feedback,
+            "feedback_comment": message.feedback_comment,
+            "sources": [{key: item.get(key) for key in DATASET_SOURCE_KEYS} for item in message.context_used],
+            # Filled in by a person (the document that answers the question) before `evaluate` can use it.
+            "expected_source": None,
+        }
+
+
+def dataset_export(*, out: TextIO | None, only_feedback: bool = False, since: date | None = None) -> DatasetSummary:
+    """Write dataset_records() to out as JSON lines and count them; with out=None only count."""
+    lines = up = down = 0
+    for record in dataset_records(only_feedback=only_feedback, since=since):
+        if out is not None:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        lines += 1
+        up += record["feedback"] == Feedback.UP
+        down += record["feedback"] == Feedback.DOWN
+    return DatasetSummary(lines=lines, thumbs_up=up, thumbs_down=down)

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations import datacare
+
+
+class Command(BaseCommand):
+    help = (
+        "Export everything stored about one user as JSON: account fields (never the password hash), "
+        "every conversation and every message with its sources and feedback, including messages a "
+        "moderator has hidden or flagged. Writes to stdout, or to --output; the summary goes to stderr."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", help="The user whose data to export.")
+        parser.add_argument("--output", type=Path, help="Write the JSON to this file instead of stdout.")
+        parser.add_argument("--dry-run", action="store_true", help="Only print what would be exported.")
+
+    def handle(self, *args, username: str, output: Path | None, dry_run: bool, **options):
+        user = datacare.find_user(username)
+        if user is None:
+            raise CommandError(f"No user named {username!r}.")
+        if dry_run:
+            counts = datacare.user_data_count(user=user)
+            self.stdout.write(f"Dry run: would export {counts} of {username!r}.")
+            return
+        if output and not output.parent.is_dir():
+            raise CommandError(f"No such folder: {output.parent}")
+
+        data = datacare.user_data_export(user=user)
+        text = datacare.user_data_to_json(data)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            self.stdout.write(text)
+        counts = datacare.user_data_count(user=user)
+        destination = f" to {output}" if output else ""
+        self.stderr.write(self.style.SUCCESS(f"Exported {counts} of {username!r}{destination}."))
