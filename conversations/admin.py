@@ -11,7 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from conversations.insight import default_period, insight_for_period
-from conversations.models import Conversation, Message, MessageSource
+from conversations.models import ChatModelConfig, ChatType, Conversation, Message, MessageSource, PromptVersion
+from conversations.prompts import active_prompt, prompt_version_activate, prompt_version_create
 
 EXPORT_FIELDS = [
     "id", "created_at", "owner", "chat_type", "status", "question", "search_query", "answer", "model_name",
@@ -111,13 +112,14 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["conversation"]
     readonly_fields = [
-        "conversation", "question", "search_query", "answer", "chat_type", "status", "passages", "model_name",
+        "conversation", "question", "search_query", "answer", "chat_type", "status", "passages", "prompt_version",
+        "model_name",
         "prompt_tokens", "completion_tokens", "latency_ms", "error", "feedback", "feedback_comment",
         "feedback_at", "created_at", "answered_at",
     ]  # fmt: skip
-    fields = readonly_fields[:5] + ["flagged", "hidden"] + readonly_fields[5:]
+    fields = readonly_fields[:5] + ["flagged", "hidden", "expected_source"] + readonly_fields[5:]
     inlines = [MessageSourceInline]
-    actions = ["flag", "unflag", "hide", "unhide", "export_jsonl", "export_csv", "delete_selected"]
+    actions = ["flag", "unflag", "hide", "unhide", "export_jsonl", "export_csv", "export_evaluation", "delete_selected"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -197,6 +199,27 @@ class MessageAdmin(admin.ModelAdmin):
             writer.writerow(row | {"sources": "; ".join(s["source"] for s in row["sources"])})
         return response
 
+    @admin.action(description="Export as evaluation questions (JSON lines for `evaluate`)")
+    def export_evaluation(self, request, queryset):
+        """Lines `evaluate` accepts, for the messages whose expected source a moderator filled in."""
+        ready = queryset.exclude(expected_source="").order_by("created_at")
+        skipped = queryset.filter(expected_source="").count()
+        if not ready:
+            self.message_user(request, "Fill in the expected source of the messages first.", messages.ERROR)
+            return None
+        lines = []
+        for message in ready:
+            line = {
+                "id": f"message-{message.pk}",
+                "question": message.question,
+                "expected_source": message.expected_source,
+            }
+            lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+            self.log_change(request, message, "Exported as an evaluation question")
+        response = _download("".join(lines), "evaluation.jsonl", "application/x-ndjson")
+        response["X-Skipped-Without-Expected-Source"] = str(skipped)
+        return response
+
     def get_urls(self):
         insight = path("insight/", self.admin_site.admin_view(self.insight_view), name="conversations_insight")
         return [insight, *super().get_urls()]
@@ -220,3 +243,81 @@ def _download(body: str, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{date.today():%Y-%m-%d}-{filename}"'
     return response
+
+
+class ChatModelConfigForm(forms.ModelForm):
+    """The API key is write-only: it is stored encrypted and never rendered back."""
+
+    api_key = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the stored key. Prefer an environment variable (API key env).",
+    )
+    clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+
+    class Meta:
+        model = ChatModelConfig
+        fields = ["name", "model", "temperature", "timeout_seconds", "max_tokens", "base_url", "api_key_env"]
+
+    def save(self, commit=True):
+        config = super().save(commit=False)
+        if self.cleaned_data["clear_api_key"]:
+            config.set_api_key("")
+        elif self.cleaned_data["api_key"]:
+            config.set_api_key(self.cleaned_data["api_key"])
+        if commit:
+            config.save()
+        return config
+
+
+@admin.register(ChatModelConfig)
+class ChatModelConfigAdmin(admin.ModelAdmin):
+    form = ChatModelConfigForm
+    list_display = ["name", "model", "temperature", "timeout_seconds", "max_tokens", "key_status"]
+    readonly_fields = ["key_status"]
+
+    @admin.display(description="API key")
+    def key_status(self, obj: ChatModelConfig) -> str:
+        if obj.api_key_env:
+            return f"from ${obj.api_key_env}"
+        return "stored (hidden)" if obj.api_key_encrypted else "none"
+
+
+@admin.register(PromptVersion)
+class PromptVersionAdmin(admin.ModelAdmin):
+    """Versions are never edited in place: saving the form adds a new, active version."""
+
+    list_display = ["__str__", "chat_type", "is_active", "model_config", "note", "created_by", "created_at"]
+    list_filter = ["chat_type", "is_active"]
+    fields = ["chat_type", "system_prompt", "model_config", "note"]
+    actions = ["activate"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.fields, "is_active", "created_by", "created_at"] if obj else []
+
+    def get_changeform_initial_data(self, request):
+        """Add a version starting from the active one (?chat_type=answer)."""
+        initial = super().get_changeform_initial_data(request)
+        chat_type = initial.get("chat_type")
+        if chat_type in ChatType.values:
+            current = active_prompt(chat_type)
+            initial.update(system_prompt=current.system_prompt, model_config=current.model_config_id)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # read-only; nothing to save
+        created = prompt_version_create(created_by=request.user, **form.cleaned_data)
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # messages point at the version that answered them
+
+    @admin.action(description="Make active (roll back or forward to this version)")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one version to activate.", messages.ERROR)
+            return
+        version = prompt_version_activate(version=queryset.get())
+        self.log_change(request, version, "Activated")
+        self.message_user(request, f"{version} is now active.", messages.SUCCESS)

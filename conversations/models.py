@@ -1,5 +1,9 @@
+import os
+
 from django.conf import settings
 from django.db import models
+
+from conversations import crypto
 
 
 class ChatType(models.TextChoices):
@@ -41,6 +45,81 @@ class Conversation(models.Model):
         return self.title
 
 
+class ChatModelConfig(models.Model):
+    """A chat model staff can choose per answer style, instead of the CHAT_MODEL setting."""
+
+    name = models.CharField(max_length=100, unique=True)
+    model = models.CharField(max_length=200, help_text="provider:model for init_chat_model, e.g. openai:gpt-4o-mini.")
+    temperature = models.FloatField(default=0.2)
+    timeout_seconds = models.FloatField(default=60)
+    max_tokens = models.PositiveIntegerField(default=1024, help_text="Token budget of one answer.")
+    base_url = models.URLField(blank=True, help_text="For OpenAI-compatible servers.")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable with the API key (preferred)."
+    )
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(temperature__gte=0, temperature__lte=2), name="model_temperature_range"
+            ),
+            models.CheckConstraint(condition=models.Q(timeout_seconds__gt=0), name="model_timeout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model})"
+
+    def set_api_key(self, key: str) -> None:
+        self.api_key_encrypted = crypto.encrypt(key) if key else ""
+
+    def api_key(self) -> str:
+        """The key from the named environment variable, else the stored one, else empty."""
+        if self.api_key_env and os.environ.get(self.api_key_env):
+            return os.environ[self.api_key_env]
+        return crypto.decrypt(self.api_key_encrypted) if self.api_key_encrypted else ""
+
+
+class PromptVersionQuerySet(models.QuerySet):
+    def active(self) -> "PromptVersionQuerySet":
+        return self.filter(is_active=True)
+
+
+class PromptVersion(models.Model):
+    """The system prompt (and chat model) of an answer style; every change is a new version."""
+
+    chat_type = models.CharField(max_length=20, choices=ChatType.choices)
+    system_prompt = models.TextField()
+    model_config = models.ForeignKey(
+        ChatModelConfig,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Empty: the CHAT_MODEL setting (or extractive answers when that is empty too).",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="What changed, for the record.")
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PromptVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["chat_type", "-created_at", "-id"]
+        constraints = [
+            # Answering looks up the one active version of a chat type.
+            models.UniqueConstraint(
+                fields=["chat_type"], condition=models.Q(is_active=True), name="prompt_one_active_per_chat_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_chat_type_display()} v{self.pk}{' (active)' if self.is_active else ''}"
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the answer"
     ANSWERED = "answered", "Answered"
@@ -74,6 +153,7 @@ class Message(models.Model):
         blank=True,
         help_text="The numbered passages given to the model, as they read at answer time.",
     )
+    prompt_version = models.ForeignKey(PromptVersion, on_delete=models.PROTECT, null=True, blank=True)
     model_name = models.CharField(max_length=200, blank=True, help_text="Empty for extractive answers.")
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -81,6 +161,9 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     flagged = models.BooleanField(default=False, help_text="Marked by a moderator for attention.")
     hidden = models.BooleanField(default=False, help_text="Hidden from its owner by a moderator.")
+    expected_source = models.CharField(
+        max_length=500, blank=True, help_text="Filled by a moderator: the document that should have answered."
+    )
     feedback = models.SmallIntegerField(choices=Feedback.choices, null=True, blank=True)
     feedback_comment = models.TextField(blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)

@@ -65,24 +65,50 @@ def relevant(sources: list[RetrievedChunk]) -> list[RetrievedChunk]:
     return [source for source in sources if source.similarity >= settings.ANSWER_MIN_SIMILARITY]
 
 
-def get_chat_model() -> BaseChatModel | None:
-    """The configured chat model, or None when answers should be extractive."""
-    if not settings.CHAT_MODEL:
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which chat model answers, and how: from a staff configuration or from the settings."""
+
+    model: str
+    temperature: float
+    timeout: float
+    max_tokens: int
+    base_url: str = ""
+    api_key: str = ""
+
+    @classmethod
+    def from_settings(cls) -> "ModelChoice | None":
+        if not settings.CHAT_MODEL:
+            return None
+        return cls(
+            model=settings.CHAT_MODEL,
+            temperature=settings.CHAT_MODEL_TEMPERATURE,
+            timeout=settings.CHAT_MODEL_TIMEOUT,
+            max_tokens=settings.CHAT_MODEL_MAX_TOKENS,
+            base_url=settings.CHAT_MODEL_BASE_URL,
+        )
+
+
+def get_chat_model(choice: ModelChoice | None) -> BaseChatModel | None:
+    """The chat model for ``choice``, or None when answers should be extractive."""
+    if choice is None:
         return None
     from langchain.chat_models import init_chat_model
 
     options = {
-        "temperature": settings.CHAT_MODEL_TEMPERATURE,
-        "max_tokens": settings.CHAT_MODEL_MAX_TOKENS,
-        "timeout": settings.CHAT_MODEL_TIMEOUT,
+        "temperature": choice.temperature,
+        "max_tokens": choice.max_tokens,
+        "timeout": choice.timeout,
         "max_retries": settings.CHAT_MODEL_MAX_RETRIES,
     }
-    if settings.CHAT_MODEL.startswith("openai:"):
+    if choice.model.startswith("openai:"):
         # OpenAI reports token usage on a stream only when asked to.
         options["stream_usage"] = True
-    if settings.CHAT_MODEL_BASE_URL:
-        options["base_url"] = settings.CHAT_MODEL_BASE_URL
-    return init_chat_model(settings.CHAT_MODEL, **options)
+    if choice.base_url:
+        options["base_url"] = choice.base_url
+    if choice.api_key:
+        options["api_key"] = choice.api_key
+    return init_chat_model(choice.model, **options)
 
 
 def format_passages(sources: list[RetrievedChunk]) -> str:
@@ -93,10 +119,10 @@ def format_passages(sources: list[RetrievedChunk]) -> str:
 
 
 def build_prompt(
-    *, chat_type: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]
+    *, system_prompt: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]
 ) -> list[BaseMessage]:
     """System prompt, the last few exchanges, then the passages and the question."""
-    messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPTS[ChatType(chat_type)])]
+    messages: list[BaseMessage] = [SystemMessage(system_prompt)]
     for earlier_question, earlier_answer in history[-HISTORY_TURNS:]:
         messages += [HumanMessage(earlier_question), AIMessage(earlier_answer)]
     messages.append(HumanMessage(f"Passages:\n\n{format_passages(sources)}\n\nQuestion: {question}"))
@@ -111,8 +137,17 @@ class AnswerStream:
     whatever arrived before is still in ``answer``.
     """
 
-    def __init__(self, *, chat_type: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]):
-        self.chat_type, self.question, self.sources, self.history = chat_type, question, sources, history
+    def __init__(
+        self,
+        *,
+        question: str,
+        sources: list[RetrievedChunk],
+        history: list[tuple[str, str]],
+        system_prompt: str,
+        choice: ModelChoice | None,
+    ):
+        self.question, self.sources, self.history = question, sources, history
+        self.system_prompt, self.choice = system_prompt, choice
         self.parts: list[str] = []
         self.model_name = ""
         self.usage: dict = {}
@@ -127,15 +162,15 @@ class AnswerStream:
         if not self.sources:
             yield NOTHING_FOUND
             return
-        model = get_chat_model()
+        model = get_chat_model(self.choice)
         if model is None:
             yield NO_MODEL_NOTICE
             for quote in extractive_quotes(self.question, self.sources):
                 yield "\n\n" + quote
             return
-        self.model_name = settings.CHAT_MODEL
+        self.model_name = self.choice.model
         prompt = build_prompt(
-            chat_type=self.chat_type, question=self.question, sources=self.sources, history=self.history
+            system_prompt=self.system_prompt, question=self.question, sources=self.sources, history=self.history
         )
         for chunk in model.stream(prompt):
             if chunk.usage_metadata:
@@ -150,16 +185,6 @@ class AnswerStream:
             prompt_tokens=self.usage.get("input_tokens"),
             completion_tokens=self.usage.get("output_tokens"),
         )
-
-
-def generate_answer(
-    *, chat_type: str, question: str, sources: list[RetrievedChunk], history: list[tuple[str, str]]
-) -> Answer:
-    """The whole answer at once (see AnswerStream)."""
-    stream = AnswerStream(chat_type=chat_type, question=question, sources=sources, history=history)
-    for _ in stream:
-        pass
-    return stream.answer
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|\n{2,}")
@@ -219,7 +244,7 @@ def looks_like_follow_up(question: str) -> bool:
     )
 
 
-def standalone_query(question: str, history: list[tuple[str, str, str]]) -> str:
+def standalone_query(question: str, history: list[tuple[str, str, str]], choice: ModelChoice | None) -> str:
     """The search query for ``question`` given earlier turns as (question, search query, answer).
 
     With a chat model, the model rewrites the question using the conversation. Without one,
@@ -228,7 +253,7 @@ def standalone_query(question: str, history: list[tuple[str, str, str]]) -> str:
     """
     if not history:
         return question
-    model = get_chat_model()
+    model = get_chat_model(choice)
     if model is None:
         previous_query = history[-1][1] or history[-1][0]
         return f"{previous_query} {question}" if looks_like_follow_up(question) else question

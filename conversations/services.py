@@ -11,12 +11,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from conversations import rag
-from conversations.models import Conversation, Feedback, Message, MessageSource, MessageStatus
+from conversations.models import (
+    ChatModelConfig,
+    Conversation,
+    Feedback,
+    Message,
+    MessageSource,
+    MessageStatus,
+    PromptVersion,
+)
+from conversations.prompts import active_prompt
 from documents.models import Chunk
 from documents.search import RetrievedChunk
 
@@ -68,6 +76,8 @@ class Exchange:
     def __init__(self, *, question: str, chat_type: str, collection: str = "", history=()):
         self.question, self.chat_type, self.collection = question, chat_type, collection
         self.history: list[tuple[str, str, str]] = list(history)
+        self.prompt: PromptVersion | None = None
+        self.choice: rag.ModelChoice | None = None
         self.search_query = question
         self.sources: list[RetrievedChunk] = []
         self.stream: rag.AnswerStream | None = None
@@ -77,13 +87,16 @@ class Exchange:
     def __iter__(self) -> Iterator[str]:
         started = time.perf_counter()
         try:
-            self.search_query = rag.standalone_query(self.question, self.history)
+            self.prompt = active_prompt(self.chat_type)
+            self.choice = _model_choice(self.prompt.model_config)
+            self.search_query = rag.standalone_query(self.question, self.history, self.choice)
             self.sources = rag.relevant(rag.retrieve(self.search_query, collection=self.collection or None))
             self.stream = rag.AnswerStream(
-                chat_type=self.chat_type,
                 question=self.question,
                 sources=self.sources,
                 history=[(question, answer) for question, _, answer in self.history],
+                system_prompt=self.prompt.system_prompt,
+                choice=self.choice,
             )
             yield from self.stream
         except GeneratorExit:  # the reader went away: the user stopped it or the connection dropped
@@ -98,8 +111,22 @@ class Exchange:
     @property
     def answer(self) -> rag.Answer:
         if self.stream is None:
-            return rag.Answer(text="", model_name=settings.CHAT_MODEL if self.error else "")
+            return rag.Answer(text="", model_name=self.choice.model if self.choice else "")
         return self.stream.answer
+
+
+def _model_choice(config: ChatModelConfig | None) -> rag.ModelChoice | None:
+    """The staff-chosen model of a prompt version, else the CHAT_MODEL setting."""
+    if config is None:
+        return rag.ModelChoice.from_settings()
+    return rag.ModelChoice(
+        model=config.model,
+        temperature=config.temperature,
+        timeout=config.timeout_seconds,
+        max_tokens=config.max_tokens,
+        base_url=config.base_url,
+        api_key=config.api_key(),
+    )
 
 
 def compose_reply(*, question: str, chat_type: str, collection: str = "") -> Exchange:
@@ -144,6 +171,7 @@ def _record(message: Message, exchange: Exchange) -> None:
     message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
     message.error = exchange.error
     message.search_query = exchange.search_query
+    message.prompt_version = exchange.prompt
     message.answer = answer.text
     message.model_name = answer.model_name
     message.prompt_tokens = answer.prompt_tokens

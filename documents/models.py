@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -74,3 +75,58 @@ class Chunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document.source} #{self.position}"
+
+
+class ImportJobKind(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    REEMBED = "reembed", "Re-embed"
+
+
+class ImportJobStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    PARTLY_FAILED = "partly_failed", "Partly failed"
+
+
+class ImportJob(models.Model):
+    """One change to the knowledge base made from the admin (an upload or a re-embedding), and its outcome.
+
+    For uploads the counts are files; for re-embeddings ``replaced`` counts documents whose vectors
+    changed, ``unchanged`` those already current, and ``chunks_written`` the vectors rewritten.
+    """
+
+    collection = models.CharField(max_length=100)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ImportJobKind.choices)
+    status = models.CharField(max_length=20, choices=ImportJobStatus.choices, default=ImportJobStatus.RUNNING)
+    file_names = models.JSONField(default=list, blank=True, help_text="The files as uploaded, rejected ones too.")
+    added = models.PositiveIntegerField(default=0)
+    replaced = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    empty = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    chunks_written = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[source, reason] for each failure.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The job list in the admin: ORDER BY started_at DESC.
+            models.Index(fields=["-started_at"], name="importjob_recent"),
+        ]
+        constraints = [
+            # A job is finished exactly when it is no longer running.
+            models.CheckConstraint(
+                condition=models.Q(status=ImportJobStatus.RUNNING, finished_at__isnull=True)
+                | (~models.Q(status=ImportJobStatus.RUNNING) & models.Q(finished_at__isnull=False)),
+                name="importjob_finished_unless_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} into {self.collection} ({self.get_status_display()})"

@@ -8,21 +8,28 @@ every document either fully replaced or untouched.
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import numpy as np
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from documents.chunking import PlannedChunk, chunk_document
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
-from documents.models import Chunk, Document
+from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
 
 logger = logging.getLogger(__name__)
 
 # Chunks collected before one call to the model; larger pools let it sort texts by length.
 EMBED_POOL_CHUNKS = 256
+# A re-embedded vector closer than this (per coordinate) to the stored one is left alone: the same
+# model gives slightly different floats depending on what else is in its batch.
+VECTOR_TOLERANCE = 1e-5
 
 
 @dataclass
@@ -172,3 +179,114 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
             for c, v in zip(item.chunks, vectors, strict=True)
         )
     return not created
+
+
+def documents_upload(
+    *,
+    files: Sequence[UploadedFile],
+    collection: str,
+    rejected: Sequence[tuple[str, str]] = (),
+    user=None,
+    embeddings: MiniLMEmbeddings | None = None,
+) -> ImportJob:
+    """Import uploaded files into ``collection`` with documents_import, recorded as an ImportJob.
+
+    The files are written under their base names to a temporary folder that is then imported
+    exactly as ``import_documents`` would import it, so each document's source is its file name.
+    ``rejected`` are files refused before the import (name, reason); they count as failures.
+    """
+    names = sorted([upload.name for upload in files] + [name for name, _ in rejected])
+    job = ImportJob.objects.create(kind=ImportJobKind.UPLOAD, collection=collection, started_by=user, file_names=names)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ragchat-upload-") as folder:
+            _write_uploads(files, Path(folder))
+            report = documents_import(paths=[Path(folder)], collection=collection, embeddings=embeddings)
+    except Exception as exc:  # recorded on the job, so the person uploading sees it rather than a 500
+        logger.exception("Import job %s stopped", job.pk)
+        report = ImportReport(failed=[("(all files)", f"the import stopped ({type(exc).__name__}: {exc})")])
+    report.failed.extend(rejected)
+    return _import_job_finish(job, report)
+
+
+def _write_uploads(files: Sequence[UploadedFile], folder: Path) -> None:
+    for upload in files:
+        # Only the base name, whatever the form let through: nothing may be written outside ``folder``.
+        with (folder / PurePosixPath(upload.name).name).open("wb") as out:
+            for piece in upload.chunks():
+                out.write(piece)
+
+
+def _import_job_finish(job: ImportJob, report: ImportReport) -> ImportJob:
+    job.added, job.replaced, job.unchanged = len(report.added), len(report.replaced), len(report.unchanged)
+    job.empty, job.failed, job.chunks_written = len(report.empty), len(report.failed), report.chunks_written
+    job.errors = [[source, reason] for source, reason in report.failed]
+    if not report.failed:
+        job.status = ImportJobStatus.SUCCEEDED
+    elif report.files_seen > len(report.failed):
+        job.status = ImportJobStatus.PARTLY_FAILED
+    else:
+        job.status = ImportJobStatus.FAILED
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def collection_reembed(*, collection: str, user=None, embeddings: MiniLMEmbeddings | None = None) -> ImportJob:
+    """Embed every chunk of ``collection`` again with the current model and store the vectors that changed.
+
+    For after the embedding model changed, or to repair vectors. Chunks are taken in batches by
+    primary key and each batch is written in its own transaction, so no lock is held for long and
+    a failure keeps the batches already done. Chunks an import deletes meanwhile simply match no row.
+    """
+    embeddings = embeddings or MiniLMEmbeddings()
+    job = ImportJob.objects.create(kind=ImportJobKind.REEMBED, collection=collection, started_by=user)
+    changed_documents: set[int] = set()
+    last_pk, error = 0, ""
+    try:
+        while batch := _chunk_batch(collection, after=last_pk):
+            changed = _reembed_batch(batch, embeddings)
+            job.chunks_written += len(changed)
+            changed_documents.update(chunk.document_id for chunk in changed)
+            last_pk = batch[-1].pk
+    except Exception as exc:  # recorded on the job; the batches before it are kept
+        logger.exception("Re-embedding of collection %s stopped", collection)
+        error = f"re-embedding stopped ({type(exc).__name__}: {exc})"
+    return _reembed_finish(job, changed_documents, last_pk=last_pk, error=error)
+
+
+def _chunk_batch(collection: str, *, after: int) -> list[Chunk]:
+    chunks = Chunk.objects.filter(document__collection=collection, pk__gt=after).order_by("pk")
+    return list(chunks.only("pk", "document_id", "position", "heading", "text", "embedding")[:EMBED_POOL_CHUNKS])
+
+
+def _reembed_batch(chunks: list[Chunk], embeddings: MiniLMEmbeddings) -> list[Chunk]:
+    """Embed ``chunks`` as an import would and save the vectors that differ; return the chunks saved."""
+    texts = [PlannedChunk(position=c.position, heading=c.heading, text=c.text).embedding_text for c in chunks]
+    changed = []
+    for chunk, vector in zip(chunks, embeddings.embed_documents(texts), strict=True):
+        if not np.allclose(chunk.embedding, vector, rtol=0, atol=VECTOR_TOLERANCE):
+            chunk.embedding = vector
+            changed.append(chunk)
+    if changed:
+        with transaction.atomic():
+            Chunk.objects.bulk_update(changed, ["embedding"])
+    return changed
+
+
+def _reembed_finish(job: ImportJob, changed: set[int], *, last_pk: int, error: str) -> ImportJob:
+    """Count documents: ``replaced`` got new vectors, ``failed`` still had chunks to do when it stopped."""
+    documents = Document.objects.filter(collection=job.collection)
+    unfinished = set()
+    if error:
+        remaining = Chunk.objects.filter(document__collection=job.collection, pk__gt=last_pk)
+        unfinished = set(remaining.values_list("document_id", flat=True).distinct())
+        job.errors = [[job.collection, error]]
+    job.replaced, job.failed = len(changed - unfinished), len(unfinished)
+    job.unchanged = documents.exclude(pk__in=changed | unfinished).count()
+    if not error:
+        job.status = ImportJobStatus.SUCCEEDED
+    else:
+        job.status = ImportJobStatus.PARTLY_FAILED if last_pk else ImportJobStatus.FAILED
+    job.finished_at = timezone.now()
+    job.save()
+    return job

@@ -77,6 +77,8 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django 6 behaviour now: a scheme-less URL typed in a form means https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # HNSW search breadth: higher finds more true neighbours, slower. Applied to every connection.
 HNSW_EF_SEARCH = env.int("HNSW_EF_SEARCH", default=100)
@@ -151,9 +153,15 @@ CHAT_MODEL_TEMPERATURE = env.float("CHAT_MODEL_TEMPERATURE", default=0.2)
 CHAT_MODEL_MAX_RETRIES = env.int("CHAT_MODEL_MAX_RETRIES", default=1)
 # An OpenAI-compatible server (vLLM, LM Studio, a proxy) for openai:* models.
 CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
+# Key for API keys stored encrypted in the database (chat model configurations in the admin);
+# derived from SECRET_KEY when empty.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 # Passages less similar than this to the question (cosine) are not given to the model.
 ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
 MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
+# Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
+# Django reads the whole request before this is checked, so also cap the body in the web server.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 # Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 

@@ -25,7 +25,7 @@ def fake_chat_model(monkeypatch):
 
     def install(*replies: str) -> GenericFakeChatModel:
         model = GenericFakeChatModel(messages=iter([AIMessage(reply) for reply in replies]))
-        monkeypatch.setattr(rag, "get_chat_model", lambda: model)
+        monkeypatch.setattr(rag, "get_chat_model", lambda choice: model)
         return model
 
     return install

@@ -21,13 +21,13 @@ def test_the_follow_up_rule(question, is_follow_up):
 
 def test_without_a_model_a_follow_up_is_searched_with_the_previous_query():
     history = [("When should roses be pruned?", "When should roses be pruned?", "In late winter [1].")]
-    assert rag.standalone_query("and what do I remove first?", history) == (
+    assert rag.standalone_query("and what do I remove first?", history, None) == (
         "When should roses be pruned? and what do I remove first?"
     )
-    assert rag.standalone_query("How do I descale an electric kettle?", history) == (
+    assert rag.standalone_query("How do I descale an electric kettle?", history, None) == (
         "How do I descale an electric kettle?"
     )
-    assert rag.standalone_query("Why?", []) == "Why?"
+    assert rag.standalone_query("Why?", [], None) == "Why?"
 
 
 def test_the_rewritten_query_is_stored_and_finds_the_right_document(knowledge_base, alice):

@@ -1,0 +1,79 @@
+from pathlib import PurePosixPath
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import RegexValidator
+from django.template.defaultfilters import filesizeformat
+
+from documents.extract import SUPPORTED_SUFFIXES
+
+collection_name_validator = RegexValidator(r"^[A-Za-z0-9_-]+\Z", "Use only letters, digits, hyphens and underscores.")
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that takes several files (Django documents this pattern; it has no such field)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(SUPPORTED_SUFFIXES)}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list[UploadedFile]:
+        clean_one = super().clean
+        if isinstance(data, list | tuple) and data:
+            return [clean_one(item, initial) for item in data]
+        # No file at all: the single-file clean raises "required".
+        return [clean_one(data, initial)]
+
+
+def safe_upload_name(name: str) -> str:
+    """The base name of an uploaded file, whichever separator the browser's system uses."""
+    return PurePosixPath(name.replace("\\", "/")).name.strip()
+
+
+class UploadForm(forms.Form):
+    collection = forms.CharField(
+        max_length=100,
+        initial="default",
+        validators=[collection_name_validator],
+        help_text="Letters, digits, - and _. A file replaces the document of the same name in this collection.",
+    )
+    # Empty files are let through so the import reports them as empty, like the command does.
+    files = MultipleFileField(allow_empty_file=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rejected: list[tuple[str, str]] = []
+        limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
+        self.fields["files"].help_text = f"{', '.join(SUPPORTED_SUFFIXES)}; at most {limit} each."
+
+    def clean_files(self) -> list[UploadedFile]:
+        """Keep the acceptable files; the others go to ``rejected`` so they are reported by name
+        with the import instead of refusing the whole upload for one bad file."""
+        accepted: list[UploadedFile] = []
+        for upload in self.cleaned_data["files"]:
+            name = safe_upload_name(upload.name)
+            problem = _upload_problem(name, upload.size, taken={f.name for f in accepted})
+            if problem:
+                self.rejected.append((name or upload.name, problem))
+            else:
+                upload.name = name
+                accepted.append(upload)
+        return accepted
+
+
+def _upload_problem(name: str, size: int, *, taken: set[str]) -> str:
+    """Why a file cannot be imported, or "" if it can."""
+    if not name or name.startswith(".") or not name.isprintable():
+        return "not an acceptable file name (empty, hidden or with control characters)"
+    if PurePosixPath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return f"unsupported file type (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+    if size > settings.MAX_UPLOAD_BYTES:
+        return f"larger than the {filesizeformat(settings.MAX_UPLOAD_BYTES)} limit ({filesizeformat(size)})"
+    if name in taken:
+        return "another file in this upload has the same name"
+    return ""

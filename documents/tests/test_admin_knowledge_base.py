@@ -1,0 +1,320 @@
+"""The knowledge base in the admin: upload, import jobs, deletion and re-embedding, on the real database."""
+
+import numpy as np
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+
+from conftest import KNOWLEDGE_BASE, make_user
+from conversations import services as conversations
+from conversations.models import ChatType, MessageSource
+from documents import services
+from documents.embeddings import MiniLMEmbeddings
+from documents.forms import UploadForm, safe_upload_name
+from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
+
+UPLOAD_URL = reverse("admin:documents_document_upload")
+ROSES = KNOWLEDGE_BASE["garden/roses.md"]
+KETTLE = KNOWLEDGE_BASE["kettle.txt"]
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_user("staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def upload(client, files: dict[str, str | bytes], collection: str = "manuals"):
+    uploads = [
+        SimpleUploadedFile(name, data.encode() if isinstance(data, str) else data) for name, data in files.items()
+    ]
+    return client.post(UPLOAD_URL, {"collection": collection, "files": uploads})
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def log_messages(model, action_flag: int) -> dict[str, str]:
+    entries = LogEntry.objects.filter(content_type__model=model._meta.model_name, action_flag=action_flag)
+    return {entry.object_repr: entry.change_message for entry in entries}
+
+
+# --- Upload -----------------------------------------------------------------------------------
+
+
+def test_upload_imports_the_good_files_and_reports_the_others_by_name(staff_client, staff_user, settings):
+    settings.MAX_UPLOAD_BYTES = 1000
+    response = upload(
+        staff_client,
+        {
+            "kettle.txt": KETTLE,
+            "roses.md": ROSES,
+            "latin1.txt": "caf\xe9".encode("latin-1"),
+            "setup.exe": b"MZ\x90\x00",
+            "huge.md": "# Huge\n\n" + "word " * 300,
+        },
+    )
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:documents_importjob_change", args=[job.pk]
+    )
+    documents = Document.objects.filter(collection="manuals")
+    assert sorted(documents.values_list("source", flat=True)) == ["kettle.txt", "roses.md"]
+    assert Chunk.objects.filter(document__source="roses.md", heading="Garden › Roses").exists()
+    assert (job.kind, job.status, job.collection, job.started_by) == (
+        ImportJobKind.UPLOAD, ImportJobStatus.PARTLY_FAILED, "manuals", staff_user
+    )  # fmt: skip
+    assert (job.added, job.replaced, job.unchanged, job.empty, job.failed) == (2, 0, 0, 0, 3)
+    assert job.chunks_written == Chunk.objects.filter(document__in=documents).count() > 0
+    assert job.file_names == ["huge.md", "kettle.txt", "latin1.txt", "roses.md", "setup.exe"]
+    reasons = dict(job.errors)
+    assert reasons["latin1.txt"].startswith("not valid UTF-8")
+    assert reasons["setup.exe"].startswith("unsupported file type")
+    assert reasons["huge.md"].startswith("larger than the 1000\xa0bytes limit")
+    assert job.finished_at is not None
+
+    shown = messages_of(response)
+    assert (
+        shown[0]
+        == f"{job}: 2 added, 0 replaced, 0 unchanged, 0 empty, 3 failed; {job.chunks_written} chunk(s) written."
+    )
+    assert any(m.startswith("setup.exe: unsupported file type") for m in shown)
+    assert log_messages(Document, ADDITION) == {
+        "manuals:kettle.txt": f"Uploaded in import job {job.pk}.",
+        "manuals:roses.md": f"Uploaded in import job {job.pk}.",
+    }
+    assert log_messages(ImportJob, ADDITION) == {str(job): "Uploaded 5 file(s)."}
+
+
+def test_uploading_a_file_again_leaves_it_unchanged_and_a_new_version_replaces_it(staff_client):
+    upload(staff_client, {"kettle.txt": KETTLE})
+    kettle = Document.objects.get()
+
+    upload(staff_client, {"kettle.txt": KETTLE})
+    again = ImportJob.objects.first()
+    assert (again.status, again.unchanged, again.added, again.chunks_written) == (ImportJobStatus.SUCCEEDED, 1, 0, 0)
+
+    response = upload(staff_client, {"kettle.txt": "Kettle care\n\nUse citric acid instead of vinegar."})
+    newest = ImportJob.objects.first()
+    # Messages pile up until a page shows them; this upload's summary is the last.
+    assert newest.replaced == 1 and messages_of(response)[-1].startswith(f"{newest}: 0 added, 1 replaced")
+    assert list(Document.objects.values_list("pk", flat=True)) == [kettle.pk]
+    assert [c.text for c in kettle.chunks.all()] == ["Use citric acid instead of vinegar."]
+    assert log_messages(Document, CHANGE) == {"manuals:kettle.txt": f"Replaced by an upload in import job {newest.pk}."}
+
+
+def test_an_upload_where_every_file_fails_is_recorded_as_failed(staff_client):
+    response = upload(staff_client, {"notes.exe": b"x", "empty.txt": b""})
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.failed, job.empty, job.added) == (ImportJobStatus.PARTLY_FAILED, 1, 1, 0)
+    upload(staff_client, {"notes.exe": b"x"})
+    assert ImportJob.objects.first().status == ImportJobStatus.FAILED
+    assert not Document.objects.exists()
+    assert any(m.startswith("notes.exe: unsupported") for m in messages_of(response))
+
+
+def test_an_import_that_stops_is_recorded_on_the_job(staff_client, monkeypatch):
+    def lost(**kwargs):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(services, "documents_import", lost)
+    response = upload(staff_client, {"kettle.txt": KETTLE})
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJobStatus.FAILED
+    assert job.errors == [["(all files)", "the import stopped (RuntimeError: connection lost)"]]
+    assert "(all files): the import stopped (RuntimeError: connection lost)" in messages_of(response)
+
+
+@pytest.mark.parametrize("collection", ["", "../etc", "two words", "x" * 101])
+def test_a_bad_collection_name_is_refused(staff_client, collection):
+    response = upload(staff_client, {"kettle.txt": KETTLE}, collection=collection)
+    assert response.status_code == 200 and response.context["form"].errors["collection"]
+    assert not ImportJob.objects.exists() and not Document.objects.exists()
+
+
+def test_an_upload_without_files_is_refused(staff_client):
+    response = staff_client.post(UPLOAD_URL, {"collection": "default"})
+    assert response.context["form"].errors["files"] == ["This field is required."]
+    assert not ImportJob.objects.exists()
+
+
+def test_file_names_are_reduced_to_a_safe_base_name():
+    assert safe_upload_name("C:\\Users\\me\\notes.txt") == "notes.txt"
+    assert safe_upload_name("../../etc/passwd.md") == "passwd.md"
+    files = [SimpleUploadedFile(n, b"text") for n in ("dir\\notes.txt", ".hidden.md", "a.md", "sub\\a.md")]
+
+    form = UploadForm({"collection": "default"}, MultiValueDict({"files": files}))
+
+    assert form.is_valid()
+    assert [f.name for f in form.cleaned_data["files"]] == ["notes.txt", "a.md"]
+    assert [name for name, _ in form.rejected] == [".hidden.md", "a.md"]
+    assert "same name" in form.rejected[1][1]
+
+
+def test_anonymous_and_non_staff_users_are_sent_to_the_login(client, alice):
+    assert reverse("admin:login") in client.get(UPLOAD_URL)["Location"]
+    client.force_login(alice)
+    assert reverse("admin:login") in upload(client, {"kettle.txt": KETTLE})["Location"]
+    assert not ImportJob.objects.exists()
+
+
+def test_staff_need_the_add_document_permission(client, db):
+    clerk = make_user("clerk", is_staff=True)
+    client.force_login(clerk)
+    assert upload(client, {"kettle.txt": KETTLE}).status_code == 403
+
+    clerk.user_permissions.add(Permission.objects.get(codename="add_document"))
+    response = upload(client, {"kettle.txt": KETTLE})
+
+    # Without permission to view import jobs, the result is shown on the document list.
+    assert response["Location"] == reverse("admin:documents_document_changelist") + "?collection__exact=manuals"
+    assert Document.objects.get().source == "kettle.txt"
+
+
+def test_the_document_list_links_to_the_upload_and_shows_chunk_counts(staff_client, knowledge_base):
+    html = staff_client.get(reverse("admin:documents_document_changelist")).content.decode()
+    assert UPLOAD_URL in html and "Upload files" in html
+    roses = Document.objects.get(source="garden/roses.md")
+    assert f'class="field-chunk_count">{roses.chunks.count()}<' in html
+    assert 'class="field-created_at' in html  # the import date
+    assert staff_client.get(reverse("admin:documents_document_add"))["Location"] == UPLOAD_URL
+    page = staff_client.get(UPLOAD_URL)
+    assert page.status_code == 200 and 'type="file" name="files"' in page.content.decode()
+
+
+# --- Import jobs ------------------------------------------------------------------------------
+
+
+def test_import_job_pages_are_read_only(staff_client):
+    upload(staff_client, {"kettle.txt": KETTLE, "setup.exe": b"x"})
+    job = ImportJob.objects.get()
+
+    listing = staff_client.get(reverse("admin:documents_importjob_changelist")).content.decode()
+    detail = staff_client.get(reverse("admin:documents_importjob_change", args=[job.pk])).content.decode()
+
+    assert str(job) in listing and "Partly failed" in listing
+    assert "<strong>setup.exe</strong>: unsupported file type" in detail
+    assert 'name="_save"' not in detail
+    assert staff_client.get(reverse("admin:documents_importjob_add")).status_code == 403
+    assert staff_client.post(reverse("admin:documents_importjob_delete", args=[job.pk])).status_code == 403
+
+
+# --- Delete -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def answered(knowledge_base, alice):
+    conversation = conversations.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
+    return conversations.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+
+
+def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staff_client, answered):
+    roses = Document.objects.get(source="garden/roses.md")
+    cited = MessageSource.objects.filter(message=answered, chunk__document=roses)
+    cited_pks = list(cited.values_list("pk", flat=True))
+    assert cited_pks
+
+    delete_url = reverse("admin:documents_document_delete", args=[roses.pk])
+    assert staff_client.get(delete_url).status_code == 200  # the confirmation page
+    response = staff_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Document.objects.filter(pk=roses.pk).exists()
+    assert not Chunk.objects.filter(document_id=roses.pk).exists()
+    assert list(MessageSource.objects.filter(pk__in=cited_pks).values_list("chunk", flat=True)) == [None] * len(
+        cited_pks
+    )
+    assert "default:garden/roses.md" in log_messages(Document, DELETION)
+
+
+def test_deleting_selected_documents_removes_their_chunks(staff_client, answered):
+    selected = list(Document.objects.exclude(source="kettle.txt").values_list("pk", flat=True))
+    response = staff_client.post(
+        reverse("admin:documents_document_changelist"),
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert list(Document.objects.values_list("source", flat=True)) == ["kettle.txt"]
+    assert set(Chunk.objects.values_list("document__source", flat=True)) == {"kettle.txt"}
+    assert answered.sources.count() >= 1
+    assert len(log_messages(Document, DELETION)) == 2
+
+
+# --- Re-embed ---------------------------------------------------------------------------------
+
+
+def reembed(client, documents):
+    return client.post(
+        reverse("admin:documents_document_changelist"),
+        {"action": "reembed_collections", "_selected_action": [d.pk for d in documents]},
+    )
+
+
+def vectors() -> dict[int, np.ndarray]:
+    return {pk: np.array(vector) for pk, vector in Chunk.objects.values_list("pk", "embedding")}
+
+
+def test_reembedding_current_vectors_changes_nothing(staff_client, knowledge_base):
+    before = vectors()
+
+    response = reembed(staff_client, Document.objects.filter(source="kettle.txt"))
+
+    job = ImportJob.objects.get()
+    assert (job.kind, job.status, job.collection) == (ImportJobKind.REEMBED, ImportJobStatus.SUCCEEDED, "default")
+    assert (job.chunks_written, job.replaced, job.unchanged, job.failed) == (0, 0, 3, 0)
+    assert all(np.array_equal(before[pk], vector) for pk, vector in vectors().items())
+    assert messages_of(response)[0].startswith(f"{job}: 0 document(s) with new vectors, 3 already current")
+    assert log_messages(ImportJob, ADDITION) == {str(job): "Re-embedded collection default."}
+
+
+def test_reembedding_rewrites_stale_vectors_of_the_whole_collection_only(staff_client, docs_dir, monkeypatch):
+    services.documents_import(paths=[docs_dir], collection="default")
+    services.documents_import(paths=[docs_dir / "kettle.txt"], collection="other")
+    stale = Chunk.objects.filter(document__collection="default", document__source="garden/roses.md").first()
+    other = Chunk.objects.get(document__collection="other")
+    Chunk.objects.filter(pk__in=[stale.pk, other.pk]).update(embedding=[0.0] * 384)
+    monkeypatch.setattr(services, "EMBED_POOL_CHUNKS", 2)  # several batches even for this small collection
+
+    reembed(staff_client, Document.objects.filter(collection="default", source="kettle.txt"))
+
+    expected = MiniLMEmbeddings().embed_query(f"{stale.heading}\n{stale.text}")
+    assert np.allclose(Chunk.objects.get(pk=stale.pk).embedding, expected, rtol=0, atol=1e-5)
+    assert not np.any(Chunk.objects.get(pk=other.pk).embedding)  # another collection: untouched
+    job = ImportJob.objects.get()
+    assert (job.status, job.chunks_written, job.replaced, job.unchanged) == (ImportJobStatus.SUCCEEDED, 1, 1, 2)
+
+
+def test_a_reembedding_that_fails_is_recorded(staff_client, knowledge_base, monkeypatch):
+    def broken(self, texts):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", broken)
+    response = reembed(staff_client, Document.objects.all()[:1])
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.failed, job.chunks_written) == (ImportJobStatus.FAILED, 3, 0)
+    assert job.errors == [["default", "re-embedding stopped (MemoryError: out of memory)"]]
+    assert "default: re-embedding stopped (MemoryError: out of memory)" in messages_of(response)
+
+
+def test_reembedding_needs_the_change_document_permission(client, knowledge_base):
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_document"))
+    client.force_login(viewer)
+
+    reembed(client, Document.objects.all())
+
+    assert not ImportJob.objects.exists()
