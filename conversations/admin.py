@@ -254,6 +254,7 @@ class ChatModelConfigForm(forms.ModelForm):
         help_text="Leave empty to keep the stored key. Prefer an environment variable (API key env).",
     )
     clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+    base_url = forms.URLField(required=False, assume_scheme="https", help_text="For OpenAI-compatible servers.")
 
     class Meta:
         model = ChatModelConfig

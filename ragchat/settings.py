@@ -77,8 +77,6 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6 behaviour now: a scheme-less URL typed in a form means https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # HNSW search breadth: higher finds more true neighbours, slower. Applied to every connection.
 HNSW_EF_SEARCH = env.int("HNSW_EF_SEARCH", default=100)

@@ -193,3 +193,32 @@ def test_without_javascript_the_chat_still_works(browser, live_server, kb):
     page.wait_for_url(re.compile(r"/conversations/\d+/#message-\d+"))
     assert "300 kilometres" in page.locator("article.message").text_content()
     context.close()
+
+
+def test_staff_use_the_admin_insight_search_and_export(page, live_server, kb):
+    alice = make_user("alice")
+    make_user("staff", is_staff=True, is_superuser=True)
+    from conversations import services
+
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    services.answer_question(conversation=conversation, question="How often do I oil the chain?", chat_type="answer")
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Username").fill("staff")
+    page.get_by_label("Password").fill("pw-staff")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(live_server.url + reverse("admin:conversations_message_changelist"))
+    page.get_by_role("link", name="Insight").click()
+    page.get_by_text("Questions per day").first.wait_for()
+    assert "Questions1" in page.locator(".insight-cards").inner_text().replace("\n", "")
+
+    page.goto(live_server.url + reverse("admin:conversations_message_changelist"))
+    page.locator("#searchbar").fill("chain")
+    page.locator("#searchbar").press("Enter")
+    page.get_by_role("link", name="How often do I oil the chain?").wait_for()
+    page.locator("input.action-select").first.check()
+    page.locator("select[name=action]").select_option("export_jsonl")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Go").click()
+    exported = Path(download.value.path()).read_text()
+    assert '"question": "How often do I oil the chain?"' in exported
