@@ -24,8 +24,6 @@ class ExtractionError(Exception):
 
 @dataclass
 class Section:
-    """A part of a document under its heading path (empty when the document has no headings)."""
-
     headings: list[str]
     text: str
 
@@ -81,9 +79,7 @@ def _extract_plain_text(text: str, fallback_title: str) -> ExtractedDocument:
         title, body = first_line.strip(), rest.strip()
     else:
         title, body = fallback_title, text
-    # A title made from the file name is shown, but not embedded: names like "faq-03" are noise.
-    headings = [title] if title != fallback_title else []
-    return ExtractedDocument(title=title, sections=[Section(headings=headings, text=body)] if body else [])
+    return ExtractedDocument(title=title, sections=[Section(headings=[title], text=body)] if body else [])
 
 
 def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
@@ -93,7 +89,7 @@ def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
     sections = []
     for part in parts:
         headings = [part.metadata[f"h{n}"] for n in range(1, 7) if part.metadata.get(f"h{n}")]
-        if title != fallback_title and (not headings or headings[0] != title):
+        if not headings or headings[0] != title:
             headings.insert(0, title)
         body = _normalise(part.page_content)
         if body:
@@ -171,6 +167,9 @@ def _extract_pdf(data: bytes, fallback_title: str) -> ExtractedDocument:
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ExtractionError(f"not a readable PDF ({exc})") from None
     title = metadata_title.strip() or fallback_title
-    headings = [title] if metadata_title.strip() else []
-    sections = [Section(headings=headings, text=_normalise(text)) for text in pages if text.strip()]
+    sections = [
+        Section(headings=[title, f"page {number}"], text=_normalise(text))
+        for number, text in enumerate(pages, start=1)
+        if text.strip()
+    ]
     return ExtractedDocument(title=title, sections=sections)

