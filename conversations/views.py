@@ -33,6 +33,11 @@ def _message_url(message: Message) -> str:
     return reverse("conversations:detail", args=[message.conversation_id]) + f"#message-{message.pk}"
 
 
+def _is_last(message: Message) -> bool:
+    """Whether this is the newest message its owner sees: only that answer can be regenerated."""
+    return message.conversation.messages.visible().order_by("-created_at", "-id").first() == message
+
+
 def _wants_stream(request: HttpRequest) -> bool:
     return "application/x-ndjson" in request.headers.get("Accept", "")
 
@@ -44,6 +49,11 @@ def _wants_fragment(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
+    return _render_list(request, QuestionForm())
+
+
+def _render_list(request: HttpRequest, form: QuestionForm, status: int = 200) -> HttpResponse:
+    """The conversation list (searched with ?q=, paginated) beside the form for a first question."""
     search = ConversationSearchForm(request.GET)
     conversations = Conversation.objects.for_user(request.user).recent()
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
@@ -51,8 +61,8 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         matches = Q(title__icontains=query) | Q(messages__question__icontains=query, messages__hidden=False)
         conversations = conversations.filter(matches).distinct()
     page = Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "search": search, "query": query, "form": QuestionForm()}
-    return render(request, "conversations/list.html", context)
+    context = {"page": page, "search": search, "query": query, "form": form}
+    return render(request, "conversations/list.html", context, status=status)
 
 
 @login_required
@@ -61,9 +71,7 @@ def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
     form = QuestionForm(request.POST)
     if not form.is_valid():
-        page = Paginator(Conversation.objects.for_user(request.user).recent(), CONVERSATIONS_PER_PAGE).get_page(1)
-        context = {"page": page, "search": ConversationSearchForm(), "form": form}
-        return render(request, "conversations/list.html", context, status=400)
+        return _render_list(request, form, status=400)
     conversation = services.conversation_create(owner=request.user, chat_type=form.cleaned_data["chat_type"])
     message = services.message_create(conversation=conversation, **form.cleaned_data)
     return _answer(request, message)
@@ -125,7 +133,7 @@ def _event(kind: str, **data) -> str:
 def message_regenerate(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     """Answer the conversation's last question again (after a failure, or to get another answer)."""
     message = _get_message_for_user(request, conversation_id, message_id)
-    if message.conversation.messages.visible().order_by("-created_at", "-id").first() != message:
+    if not _is_last(message):
         flash.error(request, "Only the last answer of a conversation can be regenerated.")
         return redirect(_message_url(message))
     if message.status == MessageStatus.PENDING and not message.error:
@@ -144,8 +152,7 @@ def message_feedback(request: HttpRequest, conversation_id: int, message_id: int
             message=message, feedback=form.cleaned_data["feedback"], comment=form.cleaned_data["comment"]
         )
     if _wants_fragment(request):
-        is_last = message.conversation.messages.visible().order_by("-created_at", "-id").first() == message
-        context = {"message": message, "is_last": is_last}
+        context = {"message": message, "is_last": _is_last(message)}
         return render(request, "conversations/_message.html", context, status=200 if form.is_valid() else 400)
     if not form.is_valid():
         flash.error(request, "That feedback could not be saved.")
