@@ -31,11 +31,6 @@ class Document(models.Model):
         return f"{self.collection}:{self.source}"
 
 
-class ChunkQuerySet(models.QuerySet):
-    def in_collection(self, collection: str | None) -> "ChunkQuerySet":
-        return self.filter(document__collection=collection) if collection else self
-
-
 class Chunk(models.Model):
     """A passage of a document, sized for the embedding model, with its heading path."""
 
@@ -52,8 +47,6 @@ class Chunk(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
-
-    objects = ChunkQuerySet.as_manager()
 
     class Meta:
         ordering = ["document", "position"]
