@@ -1,9 +1,25 @@
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from accounts.throttle import LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled: too many failures answer 429 with a message saying so."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="throttled"):
+            response.status_code = 429
+        return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 
@@ -11,6 +13,8 @@ class QuestionForm(forms.Form):
         error_messages={"required": "Please type a question."},
     )
     chat_type = forms.ChoiceField(choices=ChatType.choices, initial=ChatType.ANSWER, label="Answer style")
+    # A fresh id in every form shown: the same id sent twice is the same question (see question_submit).
+    submission_id = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def clean_question(self) -> str:
         question = self.cleaned_data["question"].replace("\x00", "")

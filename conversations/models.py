@@ -136,6 +136,10 @@ class MessageQuerySet(models.QuerySet):
         """What the owner sees: everything a moderator has not hidden."""
         return self.filter(hidden=False)
 
+    def submitted(self, *, owner, submission_id) -> "MessageQuerySet":
+        """The owner's message stored from this form submission, if any."""
+        return self.filter(conversation__owner=owner, submission_id=submission_id)
+
 
 class Message(models.Model):
     """One exchange: the question as asked, and the answer with everything needed to audit it."""
@@ -167,6 +171,15 @@ class Message(models.Model):
     feedback = models.SmallIntegerField(choices=Feedback.choices, null=True, blank=True)
     feedback_comment = models.TextField(blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(
+        max_length=64, blank=True, help_text="Id of the request that last answered it: search the logs for it."
+    )
+    submission_id = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Sent with the question form, so a resubmission is not stored twice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 
@@ -179,8 +192,12 @@ class Message(models.Model):
             models.Index(fields=["conversation", "created_at"], name="message_conversation_order"),
             # Admin and moderation: recent messages, newest first.
             models.Index(fields=["-created_at"], name="message_recent"),
+            # From a log line to its message: WHERE request_id = ? (admin search).
+            models.Index(fields=["request_id"], name="message_request_id"),
         ]
         constraints = [
+            # A double click or a browser retry sends the same submission id: store it once.
+            models.UniqueConstraint(fields=["submission_id"], name="message_unique_submission"),
             models.CheckConstraint(
                 condition=~models.Q(status=MessageStatus.FAILED) | ~models.Q(error=""),
                 name="message_failed_has_error",

@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from django.db import transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from conversations import rag
+from conversations.failures import describe_failure
 from conversations.models import (
     ChatModelConfig,
     Conversation,
@@ -54,15 +55,58 @@ def conversation_update(*, conversation: Conversation, title: str, chat_type: st
     return conversation
 
 
-def message_create(*, conversation: Conversation, question: str, chat_type: str) -> Message:
+def message_create(
+    *, conversation: Conversation, question: str, chat_type: str, submission_id=None, request_id: str = ""
+) -> Message:
     """Store a question, unanswered, and bring its conversation to the top of the list."""
     with transaction.atomic():
-        message = Message.objects.create(conversation=conversation, question=question, chat_type=chat_type)
+        message = Message.objects.create(
+            conversation=conversation,
+            question=question,
+            chat_type=chat_type,
+            submission_id=submission_id,
+            request_id=request_id,
+        )
         if conversation.title == DEFAULT_TITLE:
             conversation.title = title_from_question(question)
         conversation.chat_type = chat_type
         conversation.save(update_fields=["title", "chat_type", "updated_at"])
+    logger.info("Question stored", extra={"message_id": message.pk, "conversation_id": conversation.pk})
     return message
+
+
+def question_submit(
+    *, owner, conversation: Conversation | None, question: str, chat_type: str, submission_id, request_id: str
+) -> tuple[Message, bool]:
+    """Store a question sent from the form, starting a conversation when none is given.
+
+    Returns the message and whether it is new. A form sent twice (double click, browser retry)
+    carries the same submission id: the second time the first message is returned, and no second
+    conversation or message is made. The unique constraint settles two copies arriving at once.
+    """
+    if submission_id is not None:
+        earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
+        if earlier is not None and earlier.conversation.owner_id == owner.pk:
+            return earlier, False
+        if earlier is not None:  # someone else's id (copied, or a forged form): not a resubmission
+            submission_id = None
+    try:
+        with transaction.atomic():
+            if conversation is None:
+                conversation = conversation_create(owner=owner, chat_type=chat_type)
+            message = message_create(
+                conversation=conversation,
+                question=question,
+                chat_type=chat_type,
+                submission_id=submission_id,
+                request_id=request_id,
+            )
+    except IntegrityError:
+        earlier = Message.objects.submitted(owner=owner, submission_id=submission_id).first()
+        if earlier is None:  # another user's id, or another constraint: not a resubmission
+            raise
+        return earlier, False
+    return message, True
 
 
 class Exchange:
@@ -104,7 +148,7 @@ class Exchange:
             raise
         except Exception as exc:  # the model or the search failed: keep the question, say why
             logger.exception("Answering failed")
-            self.error = f"{type(exc).__name__}: {exc}"[:2000]
+            self.error = describe_failure(exc, timeout=self.choice.timeout if self.choice else None)
         finally:
             self.latency_ms = round((time.perf_counter() - started) * 1000)
 
@@ -167,6 +211,20 @@ def message_answer(*, message: Message) -> Message:
 
 
 def _record(message: Message, exchange: Exchange) -> None:
+    """Save the outcome; if the database dropped the connection meanwhile (a restart), reconnect once."""
+    try:
+        _save_outcome(message, exchange)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("Saving the answer failed (%s); reconnecting once", exc)
+        connection.close()
+        _save_outcome(message, exchange)
+    logger.info(
+        "Answer recorded",
+        extra={"message_id": message.pk, "status": message.status, "latency_ms": message.latency_ms},
+    )
+
+
+def _save_outcome(message: Message, exchange: Exchange) -> None:
     answer = exchange.answer
     message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
     message.error = exchange.error
@@ -199,11 +257,12 @@ def answer_question(*, conversation: Conversation, question: str, chat_type: str
     return message_answer(message=message)
 
 
-def message_reset(*, message: Message) -> Message:
+def message_reset(*, message: Message, request_id: str = "") -> Message:
     """Clear an answer so the question can be answered again (retry or regenerate)."""
     message.status = MessageStatus.PENDING
     message.answer = message.error = ""
-    message.save(update_fields=["status", "answer", "error"])
+    message.request_id = request_id or message.request_id
+    message.save(update_fields=["status", "answer", "error", "request_id"])
     return message
 
 

@@ -1,6 +1,9 @@
 import json
+import uuid
 from collections.abc import Iterator
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,6 +18,7 @@ from conversations import services
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
 from conversations.models import Conversation, Message, MessageStatus
 from documents.models import Chunk
+from ragchat.ratelimit import RateLimit
 
 CONVERSATIONS_PER_PAGE = 20
 
@@ -70,11 +74,9 @@ def _render_list(request: HttpRequest, form: QuestionForm, status: int = 200) ->
 def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
     form = QuestionForm(request.POST)
-    if not form.is_valid():
-        return _render_list(request, form, status=400)
-    conversation = services.conversation_create(owner=request.user, chat_type=form.cleaned_data["chat_type"])
-    message = services.message_create(conversation=conversation, **form.cleaned_data)
-    return _answer(request, message)
+    if not form.is_valid() or _too_fast(request, form):
+        return _render_list(request, form, status=429 if form.has_error("question", "rate_limited") else 400)
+    return _ask(request, None, form)
 
 
 @login_required
@@ -99,9 +101,59 @@ def _render_detail(request: HttpRequest, conversation: Conversation, form: Quest
 def message_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _get_conversation_for_user(request, conversation_id)
     form = QuestionForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, conversation, form, status=400)
-    return _answer(request, services.message_create(conversation=conversation, **form.cleaned_data))
+    if not form.is_valid() or _too_fast(request, form):
+        status = 429 if form.has_error("question", "rate_limited") else 400
+        return _render_detail(request, conversation, form, status=status)
+    return _ask(request, conversation, form)
+
+
+def _ask_limit() -> RateLimit:
+    return RateLimit("ask", settings.ASK_RATE_LIMIT, settings.ASK_RATE_WINDOW_SECONDS)
+
+
+def _too_fast(request: HttpRequest, form: QuestionForm) -> bool:
+    """Whether the user has used up this window's questions; if so the form says until when."""
+    limit = _ask_limit()
+    if not limit.exceeded(str(request.user.pk)):
+        return False
+    form.add_error(
+        "question",
+        forms.ValidationError(
+            "You have asked %(limit)s questions in %(window)s seconds, the most this site allows. "
+            "Please wait %(wait)s seconds and ask again.",
+            code="rate_limited",
+            params={"limit": limit.limit, "window": limit.window, "wait": limit.retry_after()},
+        ),
+    )
+    return True
+
+
+def _ask(request: HttpRequest, conversation: Conversation | None, form: QuestionForm) -> HttpResponse:
+    """Store the question (once, even if the form was sent twice) and answer it."""
+    message, created = services.question_submit(
+        owner=request.user, conversation=conversation, request_id=request.request_id, **form.cleaned_data
+    )
+    if not created:  # a resubmission: show the first copy, answered or still being answered
+        return _already_asked(request, message)
+    _ask_limit().hit(str(request.user.pk))
+    return _answer(request, message)
+
+
+def _already_asked(request: HttpRequest, message: Message) -> HttpResponse:
+    if not _wants_stream(request):
+        return redirect(_message_url(message))
+    events = [_event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id()),
+              _event("done", status=message.status, html=_message_html(request, message))]  # fmt: skip
+    return StreamingHttpResponse(events, content_type="application/x-ndjson")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _message_html(request: HttpRequest, message: Message) -> str:
+    context = {"message": message, "is_last": _is_last(message)}
+    return render_to_string("conversations/_message.html", context, request=request)
 
 
 def _answer(request: HttpRequest, message: Message) -> HttpResponse:
@@ -116,12 +168,14 @@ def _answer(request: HttpRequest, message: Message) -> HttpResponse:
 
 
 def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
-    """Newline-delimited JSON: start, the answer's pieces, then the finished message as HTML."""
-    yield _event("start", message_id=message.pk, url=_message_url(message))
+    """Newline-delimited JSON: start, the answer's pieces, then the finished message as HTML.
+
+    The start event carries the submission id for the form's next question.
+    """
+    yield _event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id())
     for piece in services.message_answer_stream(message=message):
         yield _event("delta", text=piece)
-    html = render_to_string("conversations/_message.html", {"message": message, "is_last": True}, request=request)
-    yield _event("done", status=message.status, html=html)
+    yield _event("done", status=message.status, html=_message_html(request, message))
 
 
 def _event(kind: str, **data) -> str:
@@ -139,7 +193,7 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
     if message.status == MessageStatus.PENDING and not message.error:
         flash.info(request, "This question is still being answered.")
         return redirect(_message_url(message))
-    return _answer(request, services.message_reset(message=message))
+    return _answer(request, services.message_reset(message=message, request_id=request.request_id))
 
 
 @login_required

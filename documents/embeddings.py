@@ -33,6 +33,11 @@ def get_model():
     return SentenceTransformer(model_path(), device="cpu")
 
 
+def is_loaded() -> bool:
+    """Whether this process has the model in memory (gunicorn loads it when a worker starts)."""
+    return get_model.cache_info().currsize > 0
+
+
 class MiniLMEmbeddings(Embeddings):
     """LangChain's Embeddings interface over the local model, normalised for cosine search.
 

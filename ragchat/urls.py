@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ragchat import health
+
 urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -57,6 +57,23 @@ async function refreshMessage(url, article) {
   }
 }
 
+// The server refused the question (too long, too many questions, ...): show its reason in place
+// and give the question back to the text box, so nothing typed is lost.
+async function showRefusal(response, form, article) {
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const shown = page.querySelector("#question-error") ?? page.querySelector("[role=alert]");
+  const reason = shown?.textContent?.trim();
+  const question = article.querySelector(".question p")?.textContent ?? "";
+  article.querySelector(".answer").replaceChildren();
+  const error = document.createElement("p");
+  error.className = "error";
+  error.setAttribute("role", "alert");
+  error.textContent = reason || `The question could not be sent (HTTP ${response.status}). Please try again.`;
+  article.querySelector(".answer").append(error);
+  const textarea = form.querySelector("textarea");
+  if (textarea && !textarea.value) textarea.value = question;
+}
+
 async function streamAnswer(form, article, { onDone } = {}) {
   const controller = new AbortController();
   const stop = document.querySelector("[data-stop]");
@@ -74,13 +91,15 @@ async function streamAnswer(form, article, { onDone } = {}) {
       signal: controller.signal,
     });
     if (!response.ok || !response.headers.get("Content-Type")?.includes("ndjson")) {
-      form.submit(); // let the server show its message (e.g. a question that is too long)
+      await showRefusal(response, form, article);
       return;
     }
     await readEvents(response, (event) => {
       if (event.type === "start") {
         article.id = `message-${event.message_id}`;
         messageUrl = event.url;
+        // This id is now stored: the next question needs a new one, or it would count as a resubmission.
+        if (form.elements.submission_id) form.elements.submission_id.value = event.next_submission_id;
       } else if (event.type === "delta") {
         live.textContent += event.text;
       } else if (event.type === "done") {

@@ -1,0 +1,67 @@
+"""Limits a user can run into, each with a message that says what happened and what to do."""
+
+import pytest
+from django.urls import reverse
+
+from conversations import services
+from conversations.models import ChatType, Message, MessageStatus
+from ragchat.ratelimit import RateLimit
+
+STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
+
+
+def _ask(client, question: str, **headers):
+    return client.post(reverse("conversations:create"), {"question": question, "chat_type": "answer"}, **headers)
+
+
+def test_asking_faster_than_the_rate_limit_is_refused_with_a_clear_message(alice_client, knowledge_base, settings):
+    settings.ASK_RATE_LIMIT, settings.ASK_RATE_WINDOW_SECONDS = 2, 3600
+    assert _ask(alice_client, "Kettle?").status_code == 302
+    assert _ask(alice_client, "Roses?").status_code == 302
+
+    refused = _ask(alice_client, "Tyres?")
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "You have asked 2 questions in 3600 seconds" in page and "Please wait" in page
+    assert "Tyres?" in page  # the question is given back in the form, not lost
+    streamed = _ask(alice_client, "Tyres?", **STREAM)
+    assert streamed.status_code == 429 and not streamed.streaming
+    assert Message.objects.count() == 2
+
+
+def test_the_rate_limit_is_per_user(client, alice, bob, knowledge_base, settings):
+    settings.ASK_RATE_LIMIT = 1
+    client.force_login(alice)
+    _ask(client, "Kettle?")
+    assert _ask(client, "Roses?").status_code == 429
+    client.force_login(bob)
+    assert _ask(client, "Roses?").status_code == 302
+
+
+@pytest.mark.django_db
+def test_rate_limits_count_in_the_database_cache_shared_by_all_workers(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ragchat_cache"}
+    }
+    limit = RateLimit("test", limit=2, window=3600)
+    assert [limit.hit_exceeded("u1") for _ in range(3)] == [False, False, True]
+    assert limit.exceeded("u1") and not limit.exceeded("u2")
+    assert 0 < limit.retry_after() <= 3600
+
+
+def test_every_model_call_has_the_timeout_including_the_follow_up_rewrite(alice, knowledge_base, openai_stub, settings):
+    conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
+    services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    openai_stub.delay, settings.CHAT_MODEL_TIMEOUT = 3, 0.5
+    follow_up = services.answer_question(conversation=conversation, question="And tomatoes?", chat_type="answer")
+    assert len(openai_stub.requests) == 2  # the rewrite call was the one that timed out
+    assert follow_up.status == MessageStatus.FAILED
+    assert follow_up.error.startswith("The language model did not answer within 0.5 seconds.")
+
+
+def test_the_token_budget_is_sent_with_every_answer(alice, knowledge_base, openai_stub, settings):
+    settings.CHAT_MODEL_MAX_TOKENS = 321
+    conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
+    services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    sent = openai_stub.requests[0]
+    assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 321

@@ -1,0 +1,66 @@
+"""The production configuration: Django's deployment checks, security headers, docker compose."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-like-secret-key-for-the-check-Q7x!m2#Lp9vR4tZ8wK3nB6yH1",
+    "ALLOWED_HOSTS": "chat.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://chat.example.org",
+}
+
+
+def test_the_deployment_checks_pass_with_production_settings():
+    env = {key: value for key, value in os.environ.items() if key not in ("SECURE_SSL_REDIRECT", "SECURE_COOKIES")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env={**env, **PRODUCTION_ENV}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_responses_carry_the_security_headers(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
+    response = client.get(reverse("login"), secure=True)
+    assert response["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE and settings.SESSION_COOKIE_HTTPONLY
+
+
+def test_no_template_has_inline_scripts_styles_or_event_handlers():
+    """The Content-Security-Policy forbids them, so browsers would refuse to run them."""
+    inline = re.compile(r"<style|\sstyle=|<script(?![^>]*\ssrc=)|\son[a-z]+=", re.IGNORECASE)
+    offenders = [
+        f"{template.relative_to(ROOT)}: {match.group()}"
+        for template in (ROOT / "templates").rglob("*.html")
+        for match in inline.finditer(template.read_text())
+    ]
+    assert offenders == []
+
+
+def _has_docker_compose() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _has_docker_compose(), reason="Docker Compose is not installed here")
+def test_docker_compose_file_is_valid():
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
