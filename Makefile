@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run migrate sample chromium test lint
+.PHONY: install install-dev run migrate sample chromium test lint deploy-check
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ install-dev: $(VENV)/.installed-dev
 
 migrate: install .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 sample: migrate
 	$(PY) manage.py import_documents sample_docs --collection default
@@ -43,15 +44,21 @@ run: sample
 	$(PY) manage.py ensure_login
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "ragchat is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(VENV)/bin/gunicorn ragchat.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 120
+	GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py ragchat.wsgi
 
 # Debian's Chromium for the browser tests (installed as root; otherwise those tests are skipped).
 chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "Chromium is not installed and cannot be (not root): the browser tests will be skipped."
 
+# Django's deployment checklist against production-like settings: any warning fails.
+deploy-check: install
+	DEBUG=false ALLOWED_HOSTS=chat.example.org CSRF_TRUSTED_ORIGINS=https://chat.example.org \
+	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
 # Set up everything on a fresh machine and run the whole test suite.
-test: install-dev chromium
+test: install-dev chromium deploy-check
 	$(VENV)/bin/ruff check .
 	@# Production settings, except TLS redirects: the test servers speak plain HTTP on localhost.
 	DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(PY) -m pytest $(PYTEST_ARGS)

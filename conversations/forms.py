@@ -17,7 +17,8 @@ class QuestionForm(forms.Form):
     submission_id = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def clean_question(self) -> str:
-        question = self.cleaned_data["question"].replace("\x00", "")
+        # NUL characters never get here: CharField refuses them ("Null characters are not allowed.").
+        question = self.cleaned_data["question"]
         if not question.strip():
             raise forms.ValidationError("Please type a question.")
         if len(question) > settings.MAX_QUESTION_CHARS:

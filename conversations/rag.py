@@ -112,10 +112,21 @@ def get_chat_model(choice: ModelChoice | None) -> BaseChatModel | None:
 
 
 def format_passages(sources: list[RetrievedChunk]) -> str:
-    return "\n\n".join(
-        f"[{number}] {source.title} — {source.heading}\n<<<\n{source.text}\n>>>"
-        for number, source in enumerate(sources, start=1)
-    )
+    """Each passage numbered, with its title on one line and its text between <<< and >>> fences.
+
+    Titles and texts come from the documents and may imitate the prompt's layout to close
+    their quote early and pass as instructions: the header is kept to one line, and a fence
+    is made longer than any run of < or > in the passage.
+    """
+    blocks = []
+    for number, source in enumerate(sources, start=1):
+        header = " ".join(f"[{number}] {source.title} — {source.heading}".split())
+        passage = header + "\n" + source.text
+        fence = 3
+        while "<" * fence in passage or ">" * fence in passage:
+            fence += 1
+        blocks.append(f"{header}\n{'<' * fence}\n{source.text}\n{'>' * fence}")
+    return "\n\n".join(blocks)
 
 
 def build_prompt(

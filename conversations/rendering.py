@@ -14,7 +14,9 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
-_CITATION = re.compile(r"\[(\d{1,3})\]")
+# Written exactly as the passages are numbered: \d would also take [٣] or [３], and [03] would
+# be shown as [3], changing the answer's text.
+_CITATION = re.compile(r"\[([1-9][0-9]{0,2})\]")
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
     "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "del", "sup",

@@ -65,3 +65,10 @@ def test_the_token_budget_is_sent_with_every_answer(alice, knowledge_base, opena
     services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     sent = openai_stub.requests[0]
     assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 321
+
+
+def test_a_request_body_over_djangos_limit_gets_a_readable_page(alice_client, db):
+    response = _ask(alice_client, "x" * 3_000_000)  # over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+    assert response.status_code == 400
+    assert "could not be accepted" in response.content.decode()
+    assert Message.objects.count() == 0
