@@ -108,14 +108,15 @@ class MessageAdmin(admin.ModelAdmin):
         "chat_type", "status", "created_at", FeedbackFilter, "flagged", "hidden", HasErrorFilter, "model_name",
     ]  # fmt: skip
     list_select_related = ["conversation__owner"]
-    search_fields = ["question", "answer", "conversation__owner__username"]
+    # request_id: from a log line to its message (exact match, as logs give the whole id).
+    search_fields = ["question", "answer", "conversation__owner__username", "=request_id"]
     date_hierarchy = "created_at"
     raw_id_fields = ["conversation"]
     readonly_fields = [
         "conversation", "question", "search_query", "answer", "chat_type", "status", "passages", "prompt_version",
         "model_name",
         "prompt_tokens", "completion_tokens", "latency_ms", "error", "feedback", "feedback_comment",
-        "feedback_at", "created_at", "answered_at",
+        "feedback_at", "created_at", "answered_at", "request_id",
     ]  # fmt: skip
     fields = readonly_fields[:5] + ["flagged", "hidden", "expected_source"] + readonly_fields[5:]
     inlines = [MessageSourceInline]

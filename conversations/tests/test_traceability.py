@@ -140,3 +140,17 @@ def test_two_copies_arriving_at_once_store_one_message(alice):
     assert sorted(created for _, created in results) == [False, True]
     assert len({pk for pk, _ in results}) == 1
     assert Message.objects.count() == 1 and Conversation.objects.count() == 1
+
+
+def test_moderators_find_a_message_by_its_request_id_in_the_admin(client, alice, knowledge_base):
+    staff = alice.__class__.objects.create_superuser("mod", password="pw-mod")
+    client.force_login(alice)
+    request_id = client.post(reverse("conversations:create"), {"question": "Kettle?", "chat_type": "answer"})[
+        "X-Request-ID"
+    ]
+    message = Message.objects.get()
+    client.force_login(staff)
+    found = client.get(reverse("admin:conversations_message_changelist"), {"q": request_id})
+    assert found.context["cl"].result_count == 1
+    page = client.get(reverse("admin:conversations_message_change", args=[message.pk])).content.decode()
+    assert request_id in page
