@@ -1,0 +1,68 @@
+"""Imports that meet faults: two at once on the same folder, and the embedding model failing
+part-way. Neither leaves a half-written or duplicated document, and the next import completes."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+
+from documents import services
+from documents.embeddings import MiniLMEmbeddings
+from documents.models import Chunk, Document
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_imports_of_the_same_folder_at_once_store_each_document_once(docs_dir):
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def run_import():
+        try:
+            barrier.wait()
+            reports.append(services.documents_import(paths=[docs_dir]))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_import) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and all(not report.failed for report in reports)
+    assert sorted(Document.objects.values_list("source", flat=True)) == ["bikes.html", "garden/roses.md", "kettle.txt"]
+    assert not Chunk.objects.values("document", "position").annotate(n=Count("id")).filter(n__gt=1).exists()
+    alone = services.documents_import(paths=[docs_dir], collection="reference")
+    assert Chunk.objects.filter(document__collection="default").count() == alone.chunks_written
+
+
+def test_an_embedding_failure_part_way_keeps_what_was_stored_and_the_next_import_finishes(docs_dir, monkeypatch):
+    # One file per embedding batch, and the model fails on the second batch.
+    monkeypatch.setattr(services, "EMBED_POOL_CHUNKS", 1)
+    real_embed = MiniLMEmbeddings.embed_documents
+    calls = []
+
+    def failing_second_time(self, texts):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise RuntimeError("the model process was killed")
+        return real_embed(self, texts)
+
+    monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", failing_second_time)
+    first = services.documents_import(paths=[docs_dir])
+
+    assert len(first.added) == 2 and len(first.failed) == 1
+    failed_source, reason = first.failed[0]
+    assert "embedding failed" in reason and "killed" in reason
+    assert not Document.objects.filter(source=failed_source).exists()
+    stored = {d.source: d.chunks.count() for d in Document.objects.all()}
+    assert all(count > 0 for count in stored.values())
+
+    monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", real_embed)
+    second = services.documents_import(paths=[docs_dir])
+    assert second.added == [failed_source] and sorted(second.unchanged) == sorted(stored)
+    assert Document.objects.count() == 3
