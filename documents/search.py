@@ -51,6 +51,9 @@ class SearchParams:
 
 _COLLECTION_JOIN = "JOIN documents_document cd ON cd.id = c.document_id AND cd.collection = %(collection)s"
 
+# The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps
+# this collection's chunks; with hnsw.iterative_scan=relaxed_order they may come slightly out of
+# order, so the ranks are numbered after sorting the candidates again by their exact distance.
 _DENSE = """
 dense AS (
     SELECT id, row_number() OVER (ORDER BY distance) AS rank

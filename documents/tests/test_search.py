@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from conversations import rag
@@ -67,3 +70,12 @@ def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chunk_embedding_cosine_hnsw" in plan
     assert "chunk_search_vector_gin" in plan
+
+
+@pytest.mark.skipif("HNSW_EF_SEARCH" in os.environ, reason="the environment sets its own search breadth")
+def test_searches_walk_the_hnsw_graph_200_wide_by_default(db):
+    """One index holds every collection, so a collection's search needs a wide walk of the graph:
+    100 wide, a collection holding a third of the index missed 3% of its true nearest chunks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.ef_search")
+        assert int(cursor.fetchone()[0]) == settings.HNSW_EF_SEARCH == 200
