@@ -35,6 +35,18 @@ class PlannedChunk:
 # newline after it take the rest of the budget, so long headings leave less room for text.
 MODEL_MAX_TOKENS = 254
 MIN_TEXT_TOKENS = 64
+# A longer heading path is cut: otherwise heading and MIN_TEXT_TOKENS of text would not fit together
+# and the model would silently drop the end of the chunk.
+MAX_HEADING_TOKENS = MODEL_MAX_TOKENS - MIN_TEXT_TOKENS
+
+
+def _fit_heading(heading: str) -> str:
+    """The heading cut after its first MAX_HEADING_TOKENS word pieces."""
+    pieces = get_model().tokenizer(heading, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = pieces["offset_mapping"]
+    if len(offsets) <= MAX_HEADING_TOKENS:
+        return heading
+    return heading[: offsets[MAX_HEADING_TOKENS - 1][1]].rstrip()
 
 
 def _splitter(heading: str) -> RecursiveCharacterTextSplitter:
@@ -52,7 +64,7 @@ def _splitter(heading: str) -> RecursiveCharacterTextSplitter:
 def chunk_document(document: ExtractedDocument) -> list[PlannedChunk]:
     chunks: list[PlannedChunk] = []
     for section in document.sections:
-        heading = HEADING_SEPARATOR.join(section.headings)[:500]
+        heading = _fit_heading(HEADING_SEPARATOR.join(section.headings)[:500])
         for text in _splitter(heading).split_text(section.text):
             text = text.strip()
             if text:

@@ -64,8 +64,14 @@ def _decode(data: bytes) -> str:
         raise ExtractionError(f"not valid UTF-8 text (byte {exc.start})") from None
 
 
+# Characters the database cannot store. PostgreSQL text cannot hold NUL, and a lone surrogate (PDF
+# fonts can map a character code to half a pair) cannot be encoded as UTF-8, nor read by the tokenizer.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _normalise(text: str) -> str:
-    """Unify line endings and collapse runs of blank lines and trailing spaces."""
+    """Drop NUL and replace lone surrogates; unify line endings; collapse blank lines and trailing spaces."""
+    text = _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -156,7 +162,6 @@ def _html_to_markdown(html: str) -> tuple[str, str]:
 
 def _extract_pdf(data: bytes, fallback_title: str) -> ExtractedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -164,12 +169,13 @@ def _extract_pdf(data: bytes, fallback_title: str) -> ExtractedDocument:
             raise ExtractionError("the PDF is encrypted")
         pages = [page.extract_text() or "" for page in reader.pages]
         metadata_title = (reader.metadata.title if reader.metadata else None) or ""
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        # Only pypdf runs in this block, and on a damaged file it fails with more than its own errors
+        # (LimitReachedError on a loop, AttributeError on an object of the wrong type, ...).
         raise ExtractionError(f"not a readable PDF ({exc})") from None
-    title = metadata_title.strip() or fallback_title
-    sections = [
-        Section(headings=[title, f"page {number}"], text=_normalise(text))
-        for number, text in enumerate(pages, start=1)
-        if text.strip()
-    ]
+    title = _normalise(metadata_title) or fallback_title
+    texts = enumerate(map(_normalise, pages), start=1)
+    sections = [Section(headings=[title, f"page {number}"], text=text) for number, text in texts if text]
     return ExtractedDocument(title=title, sections=sections)

@@ -59,11 +59,17 @@ class UploadForm(forms.Form):
             name = safe_upload_name(upload.name)
             problem = _upload_problem(name, upload.size, taken={f.name for f in accepted})
             if problem:
-                self.rejected.append((name or upload.name, problem))
+                self.rejected.append((_printable_name(name or upload.name), problem))
             else:
                 upload.name = name
                 accepted.append(upload)
         return accepted
+
+
+def _printable_name(name: str) -> str:
+    """``name`` with control characters escaped (\\x00, \\u202e): it is stored with the import job
+    (PostgreSQL's JSON refuses NUL) and shown to staff, where an invisible character would mislead."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in name)
 
 
 def _upload_problem(name: str, size: int, *, taken: set[str]) -> str:

@@ -8,14 +8,17 @@ every document either fully replaced or untouched.
 
 import hashlib
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from documents.chunking import PlannedChunk, chunk_document
@@ -30,6 +33,8 @@ EMBED_POOL_CHUNKS = 256
 # A re-embedded vector closer than this (per coordinate) to the stored one is left alone: the same
 # model gives slightly different floats depending on what else is in its batch.
 VECTOR_TOLERANCE = 1e-5
+# A document's source must fit its column.
+MAX_SOURCE_CHARS = Document._meta.get_field("source").max_length
 
 
 @dataclass
@@ -114,10 +119,27 @@ def documents_import(
     return report
 
 
+class _FileTooLarge(Exception):
+    """The file has more bytes than an import reads; ``size`` is how many."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
 def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> _Pending | None:
     """Read, extract and chunk one file; None when there is nothing to embed for it."""
+    problem = _source_problem(file.source)
+    if problem:
+        report.failed.append((_printable_source(file.source), problem))
+        return None
+    limit = settings.MAX_IMPORT_FILE_BYTES
     try:
-        data = file.path.read_bytes()
+        data = _read_at_most(file.path, limit)
+    except _FileTooLarge as exc:
+        sizes = f"{filesizeformat(limit)} import limit ({filesizeformat(exc.size)})"
+        report.failed.append((file.source, f"larger than the {sizes}; see MAX_IMPORT_FILE_BYTES"))
+        return None
     except OSError as exc:
         report.failed.append((file.source, f"cannot read the file ({exc.strerror or exc})"))
         return None
@@ -140,6 +162,35 @@ def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> 
         return None
     metadata = {"size_bytes": len(data), "file_type": file.path.suffix.lower().lstrip(".")}
     return _Pending(file=file, content_hash=content_hash, title=extracted.title[:300], chunks=chunks, metadata=metadata)
+
+
+def _source_problem(source: str) -> str:
+    """Why ``source`` cannot name a stored document, or "" if it can."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:  # Python hands over the bytes of an undecodable file name as lone surrogates
+        return "the file name is not valid UTF-8; rename the file"
+    if len(source) > MAX_SOURCE_CHARS:
+        return f"the path is longer than the {MAX_SOURCE_CHARS} characters a source name can have"
+    return ""
+
+
+def _printable_source(source: str) -> str:
+    """``source`` with the bytes that are not UTF-8 written as \\xNN, so it can be printed and stored."""
+    return os.fsencode(source).decode("utf-8", errors="backslashreplace")
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """The file's bytes, refused with _FileTooLarge before more than ``limit`` of them are read."""
+    with path.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > limit:
+            raise _FileTooLarge(size)
+        # A file still being written may have grown since: never read past the limit.
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise _FileTooLarge(len(data))
+    return data
 
 
 def _embed_and_store(
