@@ -1,8 +1,11 @@
 """Fixtures shared by every test: users, a small knowledge base, and a clean configuration."""
 
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 
 from documents.services import documents_import
 
@@ -87,3 +90,28 @@ def knowledge_base(db, docs_dir):
     report = documents_import(paths=[docs_dir], collection="default")
     assert not report.failed
     return report
+
+
+def run_at_once(target, times: int = 2) -> tuple[list, list[Exception]]:
+    """Call ``target`` in ``times`` threads released together; return their results and errors.
+
+    Each thread has its own database connection (closed at the end), as separate workers would.
+    """
+    barrier = threading.Barrier(times)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - handed back to the test to assert on
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors

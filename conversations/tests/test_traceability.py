@@ -3,13 +3,12 @@ that are sent twice but stored and answered once."""
 
 import json
 import logging
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
+from conftest import run_at_once
 from conversations import services
 from conversations.models import Conversation, Message, MessageStatus
 from ragchat.requestlog import JsonFormatter, RequestIdFilter
@@ -117,26 +116,17 @@ def test_the_same_submission_id_from_another_user_is_not_theirs(client, alice, b
 @pytest.mark.django_db(transaction=True)
 def test_two_copies_arriving_at_once_store_one_message(alice):
     submission_id = uuid.uuid4()
-    barrier = threading.Barrier(2)
-    results: list[tuple[int, bool]] = []
 
-    def submit():
-        try:
-            barrier.wait()
-            message, created = services.question_submit(
-                owner=alice, conversation=None, question="Kettle?", chat_type="answer",
-                submission_id=submission_id, request_id="",
-            )  # fmt: skip
-            results.append((message.pk, created))
-        finally:
-            connection.close()
+    def submit() -> tuple[int, bool]:
+        message, created = services.question_submit(
+            owner=alice, conversation=None, question="Kettle?", chat_type="answer",
+            submission_id=submission_id, request_id="",
+        )  # fmt: skip
+        return message.pk, created
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once(submit)
 
+    assert errors == []
     assert sorted(created for _, created in results) == [False, True]
     assert len({pk for pk, _ in results}) == 1
     assert Message.objects.count() == 1 and Conversation.objects.count() == 1

@@ -1,12 +1,10 @@
 """Imports that meet faults: two at once on the same folder, and the embedding model failing
 part-way. Neither leaves a half-written or duplicated document, and the next import completes."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Count
 
+from conftest import run_at_once
 from documents import services
 from documents.embeddings import MiniLMEmbeddings
 from documents.models import Chunk, Document
@@ -15,23 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_two_imports_of_the_same_folder_at_once_store_each_document_once(docs_dir):
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
-    def run_import():
-        try:
-            barrier.wait()
-            reports.append(services.documents_import(paths=[docs_dir]))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run_import) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports, errors = run_at_once(lambda: services.documents_import(paths=[docs_dir]))
 
     assert errors == [] and all(not report.failed for report in reports)
     assert sorted(Document.objects.values_list("source", flat=True)) == ["bikes.html", "garden/roses.md", "kettle.txt"]
