@@ -52,8 +52,8 @@ def _fit_heading(heading: str) -> str:
 def _splitter(heading: str) -> RecursiveCharacterTextSplitter:
     heading_tokens = token_count(heading + "\n") if heading else 0
     size = max(MIN_TEXT_TOKENS, min(settings.CHUNK_TOKENS, MODEL_MAX_TOKENS - heading_tokens))
-    return RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        get_model().tokenizer,
+    return RecursiveCharacterTextSplitter(
+        length_function=token_count,
         chunk_size=size,
         chunk_overlap=min(settings.CHUNK_OVERLAP_TOKENS, size // 4),
         separators=_SEPARATORS,
