@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,3 +65,20 @@ def test_docker_compose_file_is_valid():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_file_wires_the_deployment_the_readme_describes():
+    """Where Docker Compose is missing (these machines), at least the file's wiring is checked."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    image, tag = services["db"]["image"].split(":")
+    version = tuple(int(part) for part in tag.split("-")[0].split("."))
+    assert image == "pgvector/pgvector" and version >= (0, 8, 4)
+    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"])
+    web = services["web"]
+    assert web["env_file"] == ".env" and web["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "readyz" in " ".join(web["healthcheck"]["test"])
+    command = (ROOT / "Dockerfile").read_text().split("CMD", 1)[1]
+    assert command.index("migrate") < command.index("gunicorn -c gunicorn.conf.py")
+    assert services["ollama"]["profiles"] == ["ollama"] and "OLLAMA_HOST" in web["environment"]
+    assert set(compose["volumes"]) >= {"pgdata", "ollama"}
