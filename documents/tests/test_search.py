@@ -73,9 +73,9 @@ def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
 
 
 @pytest.mark.skipif("HNSW_EF_SEARCH" in os.environ, reason="the environment sets its own search breadth")
-def test_searches_walk_the_hnsw_graph_400_wide_by_default(db):
+def test_searches_walk_the_hnsw_graph_200_wide_by_default(db):
     """One index holds every collection, so a collection's search needs a wide walk of the graph:
     100 wide, a collection holding a third of the index missed 3% of its true nearest chunks."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW hnsw.ef_search")
-        assert int(cursor.fetchone()[0]) == settings.HNSW_EF_SEARCH == 400
+        assert int(cursor.fetchone()[0]) == settings.HNSW_EF_SEARCH == 200
