@@ -1,7 +1,9 @@
 import os
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from conversations import crypto
 
@@ -181,6 +183,9 @@ class Message(models.Model):
         help_text="Sent with the question form, so a resubmission is not stored twice.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    answer_started_at = models.DateTimeField(
+        default=timezone.now, null=True, blank=True, editable=False, help_text="When the last answer was begun."
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
@@ -210,6 +215,16 @@ class Message(models.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == MessageStatus.FAILED
+
+    @property
+    def is_stalled(self) -> bool:
+        """Still waiting long after any answer would have ended: its worker died (killed, restarted).
+
+        Errors and timeouts are recorded as failures; only a process that vanished leaves this.
+        """
+        if self.status != MessageStatus.PENDING or self.answer_started_at is None:
+            return False
+        return timezone.now() - self.answer_started_at > timedelta(seconds=settings.ANSWER_STALL_SECONDS)
 
     def source(self, number: int) -> dict | None:
         """The passage cited as [number], if the answer was given one with that number."""

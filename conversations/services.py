@@ -262,7 +262,8 @@ def message_reset(*, message: Message, request_id: str = "") -> Message:
     message.status = MessageStatus.PENDING
     message.answer = message.error = ""
     message.request_id = request_id or message.request_id
-    message.save(update_fields=["status", "answer", "error", "request_id"])
+    message.answer_started_at = timezone.now()
+    message.save(update_fields=["status", "answer", "error", "request_id", "answer_started_at"])
     return message
 
 

@@ -190,7 +190,7 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
     if not _is_last(message):
         flash.error(request, "Only the last answer of a conversation can be regenerated.")
         return redirect(_message_url(message))
-    if message.status == MessageStatus.PENDING and not message.error:
+    if message.status == MessageStatus.PENDING and not message.is_stalled:
         flash.info(request, "This question is still being answered.")
         return redirect(_message_url(message))
     return _answer(request, services.message_reset(message=message, request_id=request.request_id))

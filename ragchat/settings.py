@@ -183,6 +183,9 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 # Passages less similar than this to the question (cosine) are not given to the model.
 ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
 MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
+# An answer still pending after this long lost its worker (killed or restarted mid-answer): the
+# owner may retry it. Keep it above the slowest answer (model timeout × attempts, plus retrieval).
+ANSWER_STALL_SECONDS = env.int("ANSWER_STALL_SECONDS", default=300)
 # Questions per user per window (0 = no limit), and failed logins per user name and address.
 ASK_RATE_LIMIT = env.int("ASK_RATE_LIMIT", default=20)
 ASK_RATE_WINDOW_SECONDS = env.int("ASK_RATE_WINDOW_SECONDS", default=60)

@@ -2,10 +2,13 @@
 whatever arrived are kept, nothing is half-written, and the next question is answered."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from conversations import services
 from conversations.models import Message, MessageStatus
 
 STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
@@ -49,3 +52,25 @@ def test_a_failing_model_leaves_a_clear_failed_message_and_the_next_question_wor
     events = _ask_streaming(alice_client, url, "How often should the bike chain be oiled?")
     assert events[-1]["status"] == "answered"
     assert Message.objects.get(pk=events[0]["message_id"]).answer == openai_stub.reply
+
+
+def test_an_answer_whose_worker_died_can_be_retried_once_it_is_stalled(alice_client, alice, knowledge_base, settings):
+    """A killed worker records nothing: the message stays pending. It is offered for retry only
+    after ANSWER_STALL_SECONDS, so a slow answer still in progress is not answered twice."""
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    message = services.message_create(conversation=conversation, question="Kettle?", chat_type="answer")
+    retry = reverse("conversations:regenerate", args=[conversation.pk, message.pk])
+    page = reverse("conversations:detail", args=[conversation.pk])
+
+    assert "Waiting for the answer" in alice_client.get(page).content.decode()
+    alice_client.post(retry)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PENDING  # refused: it may still be answering
+
+    Message.objects.filter(pk=message.pk).update(
+        answer_started_at=timezone.now() - timedelta(seconds=settings.ANSWER_STALL_SECONDS + 1)
+    )
+    assert "The answer was interrupted" in alice_client.get(page).content.decode()
+    alice_client.post(retry)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.ANSWERED and "vinegar" in message.answer
