@@ -9,7 +9,7 @@ import ast
 import inspect
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from conversations.models import (
 )
 from documents.embeddings import MiniLMEmbeddings
 from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
+from documents.search import RetrievedChunk
 
 # --- The URL patterns of the project --------------------------------------------------------------
 
@@ -197,10 +198,23 @@ def text_of(response: HttpResponse) -> str:
 
 @pytest.fixture
 def bobs_message(knowledge_base, bob) -> Message:
-    """Bob's conversation, with one question answered from the knowledge base, citing it."""
+    """Bob's conversation, with one answered question citing a passage of the knowledge base.
+
+    The answer is recorded from a stored chunk, not retrieved: these 200-odd tests import the same
+    five chunks (identical vectors) and roll them back each time, and in full runs a search now and
+    then came back without them (~2% of these tests). We believe the HNSW graph filling up with
+    dead exact duplicates is the cause; retrieval itself is tested elsewhere, access is tested here.
+    """
     conversation = services.conversation_create(owner=bob, chat_type=ChatType.ANSWER)
-    message = services.answer_question(conversation=conversation, question=BOBS_QUESTION, chat_type=ChatType.ANSWER)
-    assert message.status == MessageStatus.ANSWERED and message.context_used  # the source URL needs a citation
+    message = services.message_create(conversation=conversation, question=BOBS_QUESTION, chat_type=ChatType.ANSWER)
+    chunk = Chunk.objects.select_related("document").get(text__contains="Prune roses")
+    document = chunk.document
+    passage = RetrievedChunk(chunk.pk, document.pk, document.collection, document.source, document.title,
+                             chunk.heading, chunk.text, chunk.position, score=1.0, similarity=1.0)  # fmt: skip
+    message.context_used = [{"n": 1, **asdict(passage)}]
+    message.answer, message.status = "Prune roses in late winter [1].", MessageStatus.ANSWERED
+    message.save()
+    MessageSource.objects.create(message=message, chunk=chunk, rank=1, score=1.0)
     return message
 
 
