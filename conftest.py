@@ -2,6 +2,7 @@
 
 import threading
 
+import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -27,6 +28,25 @@ KNOWLEDGE_BASE = {
         "weekly; road tyres need about 6 bar.</p><script>alert('x')</script></body></html>"
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def _vacuum_chunks(request):
+    """After each database test, vacuum the chunk table from a separate connection.
+
+    Every test imports chunks and rolls them back, leaving dead entries in the HNSW index far
+    faster than autovacuum removes them. pgvector's iterative index scan stops after a bounded
+    amount of work, so with thousands of dead entries ahead of them, searches in later tests now
+    and then came back without the chunks just imported (flaky empty answers on fresh servers).
+    """
+    yield
+    uses_database = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_database:
+        return
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as vacuum:
+        vacuum.execute("VACUUM documents_chunk")
 
 
 @pytest.fixture(autouse=True)
