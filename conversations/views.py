@@ -75,7 +75,7 @@ def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
     form = QuestionForm(request.POST)
     if not form.is_valid() or _too_fast(request, form):
-        return _render_list(request, form, status=429 if form.has_error("question", "rate_limited") else 400)
+        return _render_list(request, form, status=_refusal_status(form))
     return _ask(request, None, form)
 
 
@@ -102,9 +102,13 @@ def message_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _get_conversation_for_user(request, conversation_id)
     form = QuestionForm(request.POST)
     if not form.is_valid() or _too_fast(request, form):
-        status = 429 if form.has_error("question", "rate_limited") else 400
-        return _render_detail(request, conversation, form, status=status)
+        return _render_detail(request, conversation, form, status=_refusal_status(form))
     return _ask(request, conversation, form)
+
+
+def _refusal_status(form: QuestionForm) -> int:
+    """429 for a question refused by the rate limit, 400 for one that is invalid."""
+    return 429 if form.has_error("question", "rate_limited") else 400
 
 
 def _ask_limit() -> RateLimit:
@@ -206,8 +210,7 @@ def message_feedback(request: HttpRequest, conversation_id: int, message_id: int
             message=message, feedback=form.cleaned_data["feedback"], comment=form.cleaned_data["comment"]
         )
     if _wants_fragment(request):
-        context = {"message": message, "is_last": _is_last(message)}
-        return render(request, "conversations/_message.html", context, status=200 if form.is_valid() else 400)
+        return HttpResponse(_message_html(request, message), status=200 if form.is_valid() else 400)
     if not form.is_valid():
         flash.error(request, "That feedback could not be saved.")
     return redirect(_message_url(message))

@@ -37,5 +37,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["pgvector"] = "unknown"
     if not embeddings.is_loaded():
         checks["embeddings"] = "not loaded"
-    ready = checks["database"] == "ok" and checks["pgvector"] not in ("missing", "unknown") and embeddings.is_loaded()
+    ready = checks["database"] == "ok" and checks["pgvector"] not in ("missing", "unknown")
+    ready = ready and checks["embeddings"] == "loaded"
     return JsonResponse({"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)

@@ -48,10 +48,6 @@ class RateLimit:
         """Whether ``key`` has already used up this window (without counting a new event)."""
         return self.limit > 0 and self.count(key) >= self.limit
 
-    def hit_exceeded(self, key: str) -> bool:
-        """Count one event and say whether it went over the limit (a limit of 0 is no limit)."""
-        return self.limit > 0 and self.hit(key) > self.limit
-
 
 def client_ip(request) -> str:
     """The client's address: behind a trusted proxy, the last hop it added to X-Forwarded-For."""
