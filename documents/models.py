@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
+from django.db import connection, models
 from pgvector.django import HnswIndex, VectorField
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
@@ -17,6 +17,9 @@ class Document(models.Model):
     title = models.CharField(max_length=300)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
     metadata = models.JSONField(default=dict, blank=True)
+    # The mean of its chunks' vectors: what the document as a whole is about. Retrieval blends it
+    # into each chunk's score (RETRIEVAL_DOCUMENT_WEIGHT); see refresh_document_embeddings.
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -29,6 +32,20 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection}:{self.source}"
+
+
+# Cosine distance ignores length, so the plain average of the chunk vectors serves as the
+# document's direction without normalising it. One statement for any number of documents.
+REFRESH_DOCUMENT_EMBEDDINGS_SQL = """
+UPDATE documents_document d
+SET embedding = (SELECT avg(c.embedding) FROM documents_chunk c WHERE c.document_id = d.id)
+WHERE d.id = ANY(%s)"""
+
+
+def refresh_document_embeddings(document_ids: list[int]) -> None:
+    """Recompute the document vectors of ``document_ids`` from their chunks, as they are now."""
+    with connection.cursor() as cursor:
+        cursor.execute(REFRESH_DOCUMENT_EMBEDDINGS_SQL, [list(document_ids)])
 
 
 class Chunk(models.Model):

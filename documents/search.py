@@ -4,6 +4,11 @@ weighted reciprocal rank fusion in a single SQL statement (one round trip).
 Each side takes its best ``candidates`` chunks through its own index (HNSW for the vectors,
 GIN for the text) and the fused score is ``sum(weight / (rrf_k + rank))`` over the sides
 that found the chunk. A weight of zero leaves that side out of the query entirely.
+
+The vector side ranks its candidates by a blend of the chunk's similarity to the question and
+its document's (``document_weight`` of the latter; the document vector is the mean of its
+chunks). A passage is evidence, and so is the page it comes from: a chunk that merely looks
+like the question, inside a page about something else, falls behind one from a page on topic.
 """
 
 from dataclasses import dataclass
@@ -35,6 +40,7 @@ class SearchParams:
     dense_weight: float
     keyword_weight: float
     rrf_k: int
+    document_weight: float
 
     @classmethod
     def from_settings(cls, **overrides) -> "SearchParams":
@@ -44,6 +50,7 @@ class SearchParams:
             "dense_weight": settings.RETRIEVAL_DENSE_WEIGHT,
             "keyword_weight": settings.RETRIEVAL_KEYWORD_WEIGHT,
             "rrf_k": settings.RETRIEVAL_RRF_K,
+            "document_weight": settings.RETRIEVAL_DOCUMENT_WEIGHT,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
@@ -52,17 +59,23 @@ class SearchParams:
 _COLLECTION_JOIN = "JOIN documents_document cd ON cd.id = c.document_id AND cd.collection = %(collection)s"
 
 # The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps
-# this collection's chunks; with hnsw.iterative_scan=relaxed_order they may come slightly out of
-# order, so the ranks are numbered after sorting the candidates again by their exact distance.
+# this collection's chunks, slightly out of order with hnsw.iterative_scan=relaxed_order; the
+# candidates are then ranked exactly, by their blended similarity. A
+# document without a vector (never the case after an import) counts with its chunk's own.
 _DENSE = """
 dense AS (
-    SELECT id, row_number() OVER (ORDER BY distance) AS rank
+    SELECT nearest.id, row_number() OVER (
+        ORDER BY (1 - %(document_weight)s::float) * (1 - nearest.distance)
+                 + %(document_weight)s::float * coalesce(1 - (d.embedding <=> %(vector)s::vector), 1 - nearest.distance)
+                 DESC, nearest.id
+    ) AS rank
     FROM (
-        SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
+        SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
         FROM documents_chunk c {collection_join}
         ORDER BY distance
         LIMIT %(candidates)s
     ) nearest
+    JOIN documents_document d ON d.id = nearest.document_id
 )"""
 
 # Questions rarely contain every word of their answer, so the query's terms are OR-ed
@@ -108,12 +121,9 @@ def build_search_sql(params: SearchParams, *, collection: str | None) -> str:
     return "WITH " + ",".join(ctes) + _FUSED.format(ranked=" UNION ALL ".join(ranked))
 
 
-def search_chunks(
-    *, query_vector: list[float], query_text: str, params: SearchParams, collection: str | None = None
-) -> list[RetrievedChunk]:
-    """The best ``params.top_k`` chunks for a query, best first."""
-    sql = build_search_sql(params, collection=collection)
-    values = {
+def search_values(params: SearchParams, *, query_vector: list[float], query_text: str, collection: str | None) -> dict:
+    """The parameters of ``build_search_sql``'s statement."""
+    return {
         "vector": "[" + ",".join(f"{x:.7g}" for x in query_vector) + "]",
         "text": query_text,
         "collection": collection,
@@ -122,7 +132,16 @@ def search_chunks(
         "rrf_k": params.rrf_k,
         "dense_weight": params.dense_weight,
         "keyword_weight": params.keyword_weight,
+        "document_weight": params.document_weight,
     }
+
+
+def search_chunks(
+    *, query_vector: list[float], query_text: str, params: SearchParams, collection: str | None = None
+) -> list[RetrievedChunk]:
+    """The best ``params.top_k`` chunks for a query, best first."""
+    sql = build_search_sql(params, collection=collection)
+    values = search_values(params, query_vector=query_vector, query_text=query_text, collection=collection)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [RetrievedChunk(*row) for row in cursor.fetchall()]

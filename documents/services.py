@@ -24,7 +24,7 @@ from django.utils import timezone
 from documents.chunking import PlannedChunk, chunk_document
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
-from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
+from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus, refresh_document_embeddings
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +229,7 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
             Chunk(document=document, position=c.position, heading=c.heading, text=c.text, embedding=v)
             for c, v in zip(item.chunks, vectors, strict=True)
         )
+        refresh_document_embeddings([document.pk])
     return not created
 
 
@@ -321,6 +322,7 @@ def _reembed_batch(chunks: list[Chunk], embeddings: MiniLMEmbeddings) -> list[Ch
     if changed:
         with transaction.atomic():
             Chunk.objects.bulk_update(changed, ["embedding"])
+            refresh_document_embeddings(sorted({chunk.document_id for chunk in changed}))
     return changed
 
 

@@ -167,6 +167,11 @@ RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=40)
 RETRIEVAL_DENSE_WEIGHT = env.float("RETRIEVAL_DENSE_WEIGHT", default=1.0)
 RETRIEVAL_KEYWORD_WEIGHT = env.float("RETRIEVAL_KEYWORD_WEIGHT", default=0.0)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+# Share of a chunk's vector score taken from its whole document's vector (0 to 1): a passage
+# from a document about the question outranks a look-alike passage from a document about
+# something else. 0.1 scored best over real FAQ questions and section-heading queries together
+# (README, "Retrieval quality"); higher values start to bury sections of long pages.
+RETRIEVAL_DOCUMENT_WEIGHT = env.float("RETRIEVAL_DOCUMENT_WEIGHT", default=0.1)
 
 # Chat model as "provider:model" for LangChain's init_chat_model (e.g. openai:gpt-4o-mini,
 # anthropic:claude-sonnet-4-5, ollama:llama3.1). Empty: extractive answers, no language model.

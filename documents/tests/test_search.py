@@ -1,11 +1,13 @@
 import os
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from conversations import rag
-from documents.search import SearchParams, build_search_sql, search_chunks
+from documents.models import Chunk, Document, refresh_document_embeddings
+from documents.search import SearchParams, build_search_sql, search_chunks, search_values
 
 
 @pytest.mark.parametrize(
@@ -53,17 +55,7 @@ def test_no_weight_at_all_is_refused():
 def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
     """With sequential scans ruled out, the plan must go through both named indexes."""
     params = SearchParams.from_settings(dense_weight=1.0, keyword_weight=1.0)
-    vector = "[" + ",".join(["0.05"] * 384) + "]"
-    values = {
-        "vector": vector,
-        "text": "roses",
-        "collection": None,
-        "candidates": 10,
-        "top_k": 5,
-        "rrf_k": 60,
-        "dense_weight": 1.0,
-        "keyword_weight": 1.0,
-    }
+    values = search_values(params, query_vector=[0.05] * 384, query_text="roses", collection=None)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + build_search_sql(params, collection=None), values)
@@ -79,3 +71,64 @@ def test_searches_walk_the_hnsw_graph_200_wide_by_default(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW hnsw.ef_search")
         assert int(cursor.fetchone()[0]) == settings.HNSW_EF_SEARCH == 200
+
+
+def _unit(**components: float) -> list[float]:
+    """A 384-d unit vector with the given weights on axes named e0, e1, ..."""
+    vector = np.zeros(384)
+    for axis, weight in components.items():
+        vector[int(axis[1:])] = weight
+    return list(vector / np.linalg.norm(vector))
+
+
+def _document(source: str, vectors: list[list[float]]) -> Document:
+    document = Document.objects.create(source=source, title=source, content_hash="0" * 64)
+    Chunk.objects.bulk_create(
+        Chunk(document=document, position=i, heading="", text=f"{source} part {i}", embedding=vector)
+        for i, vector in enumerate(vectors)
+    )
+    refresh_document_embeddings([document.pk])
+    return document
+
+
+def _cosine(a, b) -> float:
+    a, b = np.asarray(a), np.asarray(b)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_a_passage_from_a_page_on_topic_outranks_a_look_alike_from_a_page_off_topic(db):
+    """The question is axis e0. "long" has the closest chunk (0.9) but is mostly about other things
+    (its mean is 0.52 from the question); "short" is one chunk at 0.85, so its document is too."""
+    _document("long.txt", [_unit(e0=0.9, e1=0.19**0.5), _unit(e2=1), _unit(e3=1)])
+    _document("short.txt", [_unit(e0=0.85, e4=(1 - 0.85**2) ** 0.5)])
+
+    def best_source(document_weight: float) -> str:
+        params = SearchParams.from_settings(document_weight=document_weight, keyword_weight=0.0)
+        return search_chunks(query_vector=_unit(e0=1), query_text="", params=params)[0].source
+
+    assert best_source(0.0) == "long.txt"  # 0.9 against 0.85
+    assert best_source(0.1) == "long.txt"  # 0.9·0.9 + 0.1·0.52 = 0.862 against 0.85
+    assert best_source(0.5) == "short.txt"  # 0.71 against 0.85
+
+
+def test_every_imported_document_carries_the_mean_direction_of_its_chunks(knowledge_base):
+    for document in Document.objects.all():
+        chunk_vectors = [chunk.embedding for chunk in document.chunks.all()]
+        assert _cosine(document.embedding, np.mean(chunk_vectors, axis=0)) == pytest.approx(1, abs=1e-5)
+
+
+def test_a_changed_file_and_a_re_embedding_refresh_the_document_vector(knowledge_base, docs_dir):
+    from documents.services import collection_reembed, documents_import
+
+    (docs_dir / "kettle.txt").write_text("Kettles\n\nA kettle boils water for tea in two minutes.\n")
+    documents_import(paths=[docs_dir], collection="default")
+    kettle = Document.objects.get(source="kettle.txt")
+    chunk = kettle.chunks.get()
+    assert _cosine(kettle.embedding, chunk.embedding) == pytest.approx(1, abs=1e-5)
+
+    Chunk.objects.filter(pk=chunk.pk).update(embedding=_unit(e0=1))
+    refresh_document_embeddings([kettle.pk])
+    collection_reembed(collection="default")
+    kettle.refresh_from_db()
+    assert _cosine(kettle.embedding, kettle.chunks.get().embedding) == pytest.approx(1, abs=1e-5)
+    assert _cosine(kettle.embedding, _unit(e0=1)) < 0.5
