@@ -42,6 +42,10 @@ class SearchParams:
     rrf_k: int
     document_weight: float
 
+    def __post_init__(self):
+        if not 0 <= self.document_weight <= 1:
+            raise ValueError(f"The document weight is a share between 0 and 1, not {self.document_weight}.")
+
     @classmethod
     def from_settings(cls, **overrides) -> "SearchParams":
         values = {
@@ -60,8 +64,8 @@ _COLLECTION_JOIN = "JOIN documents_document cd ON cd.id = c.document_id AND cd.c
 
 # The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps
 # this collection's chunks, slightly out of order with hnsw.iterative_scan=relaxed_order; the
-# candidates are then ranked exactly, by their blended similarity. A
-# document without a vector (never the case after an import) counts with its chunk's own.
+# candidates are then ranked exactly, by their blended similarity. A document without a vector
+# (never the case after an import) counts with its chunk's own.
 _DENSE = """
 dense AS (
     SELECT nearest.id, row_number() OVER (

@@ -52,6 +52,12 @@ def test_no_weight_at_all_is_refused():
         build_search_sql(SearchParams.from_settings(dense_weight=0.0, keyword_weight=0.0), collection=None)
 
 
+@pytest.mark.parametrize("document_weight", [-0.1, 1.5])
+def test_a_document_weight_outside_0_to_1_is_refused(document_weight):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        SearchParams.from_settings(document_weight=document_weight)
+
+
 def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
     """With sequential scans ruled out, the plan must go through both named indexes."""
     params = SearchParams.from_settings(dense_weight=1.0, keyword_weight=1.0)
@@ -62,6 +68,15 @@ def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chunk_embedding_cosine_hnsw" in plan
     assert "chunk_search_vector_gin" in plan
+
+
+def test_vectors_are_kept_in_their_rows_so_exact_scans_read_no_toast(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attstorage FROM pg_attribute WHERE attname = 'embedding'"
+            " AND attrelid IN ('documents_chunk'::regclass, 'documents_document'::regclass) ORDER BY 1"
+        )
+        assert cursor.fetchall() == [("documents_chunk", "p"), ("documents_document", "p")]
 
 
 @pytest.mark.skipif("HNSW_EF_SEARCH" in os.environ, reason="the environment sets its own search breadth")
