@@ -8,6 +8,8 @@ What is measured, per system, on one corpus and its questions (default: ../share
   how ``manage.py evaluate`` scores ragchat, with the same chunk depth (max(k, 10) * 5 = 50).
 - query latency p50/p95 (nearest rank): embedding the question plus the search call, per question,
   after one warm-up query.
+- before the questions, each system's tables get ``VACUUM (ANALYZE)`` (not timed as ingest), so
+  that autovacuum, woken by the fresh rows, does not run during the timed questions.
 - ingest chunks/s: chunks divided by the wall time of reading + splitting + embedding + inserting.
   For ragchat it is a timed ``manage.py import_documents`` subprocess into a fresh collection
   (process start and model load included), whose chunks are then counted and scored by
@@ -196,6 +198,25 @@ def reset_peer_db(params: dict) -> None:
     engine.dispose()
 
 
+def vacuum_analyze_peer(params: dict, tables: tuple[str, ...]) -> float:
+    """VACUUM (ANALYZE) the peer's tables; return the seconds it took. See settle_note."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(peer_url(params, "psycopg"), isolation_level="AUTOCOMMIT")
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        for table in tables:
+            conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def settle_note(seconds: float) -> str:
+    # Without it, autovacuum wakes up after a fresh ingest and walks the new HNSW index while the
+    # questions are timed, on the same 2 cores; every system gets the same treatment.
+    return f"VACUUM (ANALYZE) after ingest in {seconds:.1f} s (not in ingest rate)"
+
+
 def bench_pgvectorstore(params: dict, emb, corpus: Path, files: list[str], questions: list[dict], systems: list[str]):
     from django.conf import settings
     from langchain_postgres import PGEngine, PGVectorStore
@@ -222,6 +243,7 @@ def bench_pgvectorstore(params: dict, emb, corpus: Path, files: list[str], quest
     dense_store.apply_vector_index(HNSWIndex())  # cosine, m=16, ef_construction=64
     hybrid_store.apply_hybrid_search_index()  # GIN on content_tsv
     index_note = f"indexes built after ingest in {time.perf_counter() - started:.1f} s (not in ingest rate)"
+    index_note += "; " + settle_note(vacuum_analyze_peer(params, (STORE_TABLE,)))
     shared_note = "ingest shared by the dense and hybrid rows (one table, tsvector filled on insert)"
 
     results = []
@@ -253,10 +275,11 @@ def bench_pgvector_v1(params: dict, emb, corpus: Path, files: list[str], questio
     store = PGVector(embeddings=emb, connection=engine, collection_name=V1_COLLECTION, use_jsonb=True)
     log("PGVector (v1): ingesting")
     chunks, rate = timed_ingest(store.add_documents, corpus, files)
+    settled = settle_note(vacuum_analyze_peer(params, V1_TABLES))
     log("PGVector (v1): questions (exact scan)")
     metrics = run_questions(lambda q: store.similarity_search(q, k=K_CHUNKS), questions)
     engine.dispose()
-    return Result(SYSTEMS["pgvector"], metrics, chunks, rate, ["no vector index (exact search)"])
+    return Result(SYSTEMS["pgvector"], metrics, chunks, rate, ["no vector index (exact search)", settled])
 
 
 def manage(*args: str) -> str:
@@ -298,6 +321,9 @@ def bench_ragchat(corpus: Path, questions_path: Path) -> Result:
                 [collection],
             )
             chunks = cursor.fetchone()[0]
+            started = time.perf_counter()
+            cursor.execute("VACUUM (ANALYZE) documents_chunk, documents_document")  # Django runs in autocommit
+            settled = settle_note(time.perf_counter() - started)
         log("ragchat: evaluate --json (same collection, so nothing is re-imported)")
         args = ["--corpus", str(corpus), "--collection", collection, "--k", "10", "--json", "-v", "0"]
         report = json.loads(manage("evaluate", str(questions_path), *args).strip().splitlines()[-1])
@@ -305,7 +331,7 @@ def bench_ragchat(corpus: Path, questions_path: Path) -> Result:
         delete_collection(collection)
     metrics = {name: report[name] for name in METRICS}
     note = "ingest = timed import_documents subprocess (process start + model load included)"
-    return Result(SYSTEMS["ragchat"], metrics, chunks, chunks / elapsed, [note])
+    return Result(SYSTEMS["ragchat"], metrics, chunks, chunks / elapsed, [note, settled])
 
 
 def render_table(results: list[Result]) -> str:
