@@ -135,3 +135,12 @@ def run_at_once(target, times: int = 2) -> tuple[list, list[Exception]]:
     for thread in threads:
         thread.join()
     return results, errors
+
+
+def answer_question(*, conversation, question: str, chat_type: str = "answer"):
+    """Store a question in ``conversation`` and answer it, as the page without JavaScript does."""
+    from conversations.answering import answer_message
+    from conversations.services import message_create
+
+    message = message_create(conversation=conversation, question=question, chat_type=chat_type)
+    return answer_message(message=message)

@@ -12,7 +12,12 @@ from django.utils.html import format_html, format_html_join
 
 from conversations.insight import default_period, insight_for_period
 from conversations.models import ChatModelConfig, ChatType, Conversation, Message, MessageSource, PromptVersion
-from conversations.prompts import active_prompt, prompt_version_activate, prompt_version_create
+from conversations.prompts import (
+    active_prompt,
+    current_system_prompt,
+    prompt_version_activate,
+    prompt_version_create,
+)
 
 EXPORT_FIELDS = [
     "id", "created_at", "owner", "chat_type", "status", "question", "search_query", "answer", "model_name",
@@ -136,21 +141,22 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="Passages given to the model")
     def passages(self, obj: Message) -> str:
         """Each passage of context_used, linked to its document in the admin."""
+        passages = obj.passages()
         rows = (
             (
-                item["n"],
-                reverse("admin:documents_document_change", args=[item["document_id"]]),
-                item["source"],
-                item.get("heading", ""),
-                round(item.get("similarity", 0), 3),
-                item["text"],
+                passage.n,
+                reverse("admin:documents_document_change", args=[passage.document_id]),
+                passage.path,
+                passage.heading,
+                round(passage.similarity, 3),
+                passage.text,
             )
-            for item in obj.context_used
+            for passage in passages
         )
         html = format_html_join(
             "", '<li value="{}"><a href="{}">{}</a> · {} · similarity {}<br><small>{}</small></li>', rows
         )
-        return format_html("<ol>{}</ol>", html) if obj.context_used else "—"
+        return format_html("<ol>{}</ol>", html) if passages else "—"
 
     def _set(self, request, queryset, field: str, value: bool, verb: str) -> None:
         """Change a moderation flag and record it in the admin log, message by message."""
@@ -183,7 +189,7 @@ class MessageAdmin(admin.ModelAdmin):
             self.log_change(request, message, "Exported")
             row = {field: getattr(message, field, None) for field in EXPORT_FIELDS[:-1]}
             row.update(owner=message.conversation.owner.get_username(), created_at=message.created_at.isoformat())
-            row["sources"] = [{k: s[k] for k in ("n", "source", "title", "score")} for s in message.context_used]
+            row["sources"] = [passage.summary() for passage in message.passages()]
             yield row
 
     @admin.action(description="Export selected as JSON lines")
@@ -197,7 +203,7 @@ class MessageAdmin(admin.ModelAdmin):
         writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
         writer.writeheader()
         for row in self._rows(request, queryset):
-            writer.writerow(row | {"sources": "; ".join(s["source"] for s in row["sources"])})
+            writer.writerow(row | {"sources": "; ".join(s["path"] for s in row["sources"])})
         return response
 
     @admin.action(description="Export as evaluation questions (JSON lines for `evaluate`)")
@@ -303,7 +309,8 @@ class PromptVersionAdmin(admin.ModelAdmin):
         chat_type = initial.get("chat_type")
         if chat_type in ChatType.values:
             current = active_prompt(chat_type)
-            initial.update(system_prompt=current.system_prompt, model_config=current.model_config_id)
+            initial["system_prompt"] = current_system_prompt(chat_type)
+            initial["model_config"] = current.model_config_id if current else None
         return initial
 
     def save_model(self, request, obj, form, change):

@@ -19,7 +19,6 @@ from conversations.models import Conversation, Feedback, Message, MessageSource,
 
 # Personal account fields in a user's export; never the password hash, permissions or groups.
 ACCOUNT_FIELDS = ("username", "email", "first_name", "last_name", "date_joined", "last_login")
-DATASET_SOURCE_KEYS = ("n", "source", "title", "heading", "collection", "score")
 # Salting the HMAC by purpose keeps dataset ids unrelated to any other use of SECRET_KEY.
 DATASET_ID_SALT = "ragchat.datacare.dataset_id"
 
@@ -152,7 +151,7 @@ def dataset_records(*, only_feedback: bool = False, since: date | None = None) -
             "created_at": timezone.localdate(message.created_at).isoformat(),
             "feedback": message.feedback,
             "feedback_comment": message.feedback_comment,
-            "sources": [{key: item.get(key) for key in DATASET_SOURCE_KEYS} for item in message.context_used],
+            "sources": [passage.summary() for passage in message.passages()],
             # Filled in by a person (the document that answers the question) before `evaluate` can use it.
             "expected_source": None,
         }

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conversations import rag
+from documents.retrieval import get_embeddings, retrieve
 
 
 class QuestionFileError(ValueError):
@@ -58,9 +58,9 @@ def distinct_sources(sources: Iterable[str]) -> list[str]:
 def rank_question(question: Question, *, collection: str, depth: int) -> RankedResult:
     """Retrieve for one question exactly as the chat does, timing query embedding plus search."""
     started = time.perf_counter()
-    chunks = rag.retrieve(question.question, collection=collection, top_k=depth)
+    chunks = retrieve(question.question, collection=collection, top_k=depth)
     latency_ms = (time.perf_counter() - started) * 1000
-    return RankedResult(question.id, question.expected_source, distinct_sources(c.source for c in chunks), latency_ms)
+    return RankedResult(question.id, question.expected_source, distinct_sources(c.path for c in chunks), latency_ms)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -91,7 +91,7 @@ def evaluate(
 ) -> tuple[dict[str, float], list[RankedResult]]:
     # Chunks of one document crowd the ranking; fetch enough of them for k distinct sources.
     depth = max(k, 10) * 5
-    rag.get_embeddings().embed_query("warm-up")  # model load is not query latency
+    get_embeddings().embed_query("warm-up")  # model load is not query latency
     results = []
     for question in questions:
         results.append(rank_question(question, collection=collection, depth=depth))

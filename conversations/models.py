@@ -1,4 +1,5 @@
 import os
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,7 +10,10 @@ from conversations import crypto
 
 
 class ChatType(models.TextChoices):
-    """How the answer is written; each type has its own system prompt (see rag.py)."""
+    """The answer style: how the answer is written; each style has its own system prompt (prompts.py).
+
+    Stored as ``chat_type`` (the name the project was specified with) and shown as "Answer style".
+    """
 
     ANSWER = "answer", "Answer"
     EXPLAIN = "explain", "Explain step by step"
@@ -226,9 +230,43 @@ class Message(models.Model):
             return False
         return timezone.now() - self.answer_started_at > timedelta(seconds=settings.ANSWER_STALL_SECONDS)
 
-    def source(self, number: int) -> dict | None:
+    def passages(self) -> list["CitedPassage"]:
+        """The numbered passages the answer was given, as they read then: the one way to read them."""
+        return [CitedPassage.from_stored(item) for item in self.context_used]
+
+    def passage(self, number: int) -> "CitedPassage | None":
         """The passage cited as [number], if the answer was given one with that number."""
-        return next((item for item in self.context_used if item.get("n") == number), None)
+        return next((passage for passage in self.passages() if passage.n == number), None)
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    """A passage given to an answer, cited as [n]: a retrieved chunk as it read at answer time.
+
+    Stored in ``Message.context_used`` so it survives re-imports and deletions of its document.
+    """
+
+    n: int
+    chunk_id: int | None
+    document_id: int | None
+    collection: str
+    path: str  # the document's path within its collection
+    title: str
+    heading: str
+    text: str
+    position: int
+    score: float
+    similarity: float
+
+    # What callers outside the app (exports, ``ask --json``) are given: no ids, no text.
+    SUMMARY = ("n", "path", "title", "heading", "collection", "score", "similarity")
+
+    @classmethod
+    def from_stored(cls, item: dict) -> "CitedPassage":
+        return cls(**{field.name: item.get(field.name) for field in fields(cls)})
+
+    def summary(self) -> dict:
+        return {name: getattr(self, name) for name in self.SUMMARY}
 
 
 class MessageSource(models.Model):

@@ -42,7 +42,7 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 
 def _render_citation(self, tokens, idx, options, env) -> str:
     url, number = tokens[idx].meta["url"], tokens[idx].meta["number"]
-    return f'<sup class="cite"><a class="citation" href="{url}" title="Open source {number}">[{number}]</a></sup>'
+    return f'<sup class="cite"><a class="citation" href="{url}" title="Open passage {number}">[{number}]</a></sup>'
 
 
 def _build_markdown() -> MarkdownIt:

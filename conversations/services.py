@@ -1,38 +1,19 @@
-"""Writes: conversations and the question → answer exchange.
+"""Writes: conversations, questions, feedback. Answering lives in ``answering``.
 
-The question is saved before anything slow happens and no transaction is held open while
-the model works, so a failing, slow or abandoned answer never loses a question or blocks
-the database. Whatever happens to the answer (finished, failed, stopped by the user, the
-connection dropped), the outcome is recorded on the message when its stream ends.
+A question is saved before anything slow happens, so a failing, slow or abandoned answer
+never loses it.
 """
 
 import logging
-import time
-from collections.abc import Iterator
-from dataclasses import asdict
 
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations import rag
-from conversations.failures import describe_failure
-from conversations.models import (
-    ChatModelConfig,
-    Conversation,
-    Feedback,
-    Message,
-    MessageSource,
-    MessageStatus,
-    PromptVersion,
-)
-from conversations.prompts import active_prompt
-from documents.models import Chunk
-from documents.search import RetrievedChunk
+from conversations.models import Conversation, Feedback, Message, MessageStatus
 
 logger = logging.getLogger(__name__)
 TITLE_CHARS = 80
 DEFAULT_TITLE = "New conversation"
-STOPPED = "The answer was stopped before it was complete."
 
 
 def title_from_question(question: str) -> str:
@@ -107,154 +88,6 @@ def question_submit(
             raise
         return earlier, False
     return message, True
-
-
-class Exchange:
-    """One question answered: iterate for the answer's text as it is produced.
-
-    Afterwards ``search_query``, ``sources``, ``answer``, ``error`` and ``latency_ms`` hold
-    the outcome. Errors from the search or the model end the iteration and are kept in
-    ``error``; they are not raised.
-    """
-
-    def __init__(self, *, question: str, chat_type: str, collection: str = "", history=()):
-        self.question, self.chat_type, self.collection = question, chat_type, collection
-        self.history: list[tuple[str, str, str]] = list(history)
-        self.prompt: PromptVersion | None = None
-        self.choice: rag.ModelChoice | None = None
-        self.search_query = question
-        self.sources: list[RetrievedChunk] = []
-        self.stream: rag.AnswerStream | None = None
-        self.error = ""
-        self.latency_ms: int | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        started = time.perf_counter()
-        try:
-            self.prompt = active_prompt(self.chat_type)
-            self.choice = _model_choice(self.prompt.model_config)
-            self.search_query = rag.standalone_query(self.question, self.history, self.choice)
-            self.sources = rag.relevant(rag.retrieve(self.search_query, collection=self.collection or None))
-            self.stream = rag.AnswerStream(
-                question=self.question,
-                sources=self.sources,
-                history=[(question, answer) for question, _, answer in self.history],
-                system_prompt=self.prompt.system_prompt,
-                choice=self.choice,
-            )
-            yield from self.stream
-        except GeneratorExit:  # the reader went away: the user stopped it or the connection dropped
-            self.error = STOPPED
-            raise
-        except Exception as exc:  # the model or the search failed: keep the question, say why
-            logger.exception("Answering failed")
-            self.error = describe_failure(exc, timeout=self.choice.timeout if self.choice else None)
-        finally:
-            self.latency_ms = round((time.perf_counter() - started) * 1000)
-
-    @property
-    def answer(self) -> rag.Answer:
-        if self.stream is None:
-            return rag.Answer(text="", model_name=self.choice.model if self.choice else "")
-        return self.stream.answer
-
-
-def _model_choice(config: ChatModelConfig | None) -> rag.ModelChoice | None:
-    """The staff-chosen model of a prompt version, else the CHAT_MODEL setting."""
-    if config is None:
-        return rag.ModelChoice.from_settings()
-    return rag.ModelChoice(
-        model=config.model,
-        temperature=config.temperature,
-        timeout=config.timeout_seconds,
-        max_tokens=config.max_tokens,
-        base_url=config.base_url,
-        api_key=config.api_key(),
-    )
-
-
-def compose_reply(*, question: str, chat_type: str, collection: str = "") -> Exchange:
-    """Answer a question without storing it (the ``ask`` command)."""
-    exchange = Exchange(question=question, chat_type=chat_type, collection=collection)
-    for _ in exchange:
-        pass
-    return exchange
-
-
-def _history(message: Message) -> list[tuple[str, str, str]]:
-    earlier = message.conversation.messages.visible().filter(
-        status=MessageStatus.ANSWERED, created_at__lt=message.created_at
-    )
-    recent = earlier.order_by("-created_at")[: rag.HISTORY_TURNS]
-    return [(m.question, m.search_query, m.answer) for m in recent][::-1]
-
-
-def message_answer_stream(*, message: Message) -> Iterator[str]:
-    """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
-    exchange = Exchange(
-        question=message.question,
-        chat_type=message.chat_type,
-        collection=message.conversation.collection,
-        history=_history(message),
-    )
-    try:
-        yield from exchange
-    finally:
-        _record(message, exchange)
-
-
-def message_answer(*, message: Message) -> Message:
-    """Answer a stored question and record the result on it; failures are recorded, not raised."""
-    for _ in message_answer_stream(message=message):
-        pass
-    return message
-
-
-def _record(message: Message, exchange: Exchange) -> None:
-    """Save the outcome; if the database dropped the connection meanwhile (a restart), reconnect once."""
-    try:
-        _save_outcome(message, exchange)
-    except (OperationalError, InterfaceError) as exc:
-        logger.warning("Saving the answer failed (%s); reconnecting once", exc)
-        connection.close()
-        _save_outcome(message, exchange)
-    logger.info(
-        "Answer recorded",
-        extra={"message_id": message.pk, "status": message.status, "latency_ms": message.latency_ms},
-    )
-
-
-def _save_outcome(message: Message, exchange: Exchange) -> None:
-    answer = exchange.answer
-    message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
-    message.error = exchange.error
-    message.search_query = exchange.search_query
-    message.prompt_version = exchange.prompt
-    message.answer = answer.text
-    message.model_name = answer.model_name
-    message.prompt_tokens = answer.prompt_tokens
-    message.completion_tokens = answer.completion_tokens
-    message.latency_ms = exchange.latency_ms
-    message.answered_at = timezone.now()
-    sources = exchange.sources
-    message.context_used = [{"n": number, **asdict(source)} for number, source in enumerate(sources, start=1)]
-    with transaction.atomic():
-        message.save()
-        message.sources.all().delete()
-        # A re-import may have replaced a chunk since it was retrieved; its text stays in context_used.
-        alive = set(Chunk.objects.filter(pk__in=[s.chunk_id for s in sources]).values_list("pk", flat=True))
-        MessageSource.objects.bulk_create(
-            MessageSource(
-                message=message, chunk_id=s.chunk_id if s.chunk_id in alive else None, rank=number, score=s.score
-            )
-            for number, s in enumerate(sources, start=1)
-        )
-
-
-def answer_question(*, conversation: Conversation, question: str, chat_type: str) -> Message:
-    """Store the question, then answer it."""
-    message = message_create(conversation=conversation, question=question, chat_type=chat_type)
-    return message_answer(message=message)
 
 
 def message_reset(*, message: Message, request_id: str = "") -> Message:

@@ -7,7 +7,7 @@ app_name = "conversations"
 message_urls = [
     path("regenerate/", views.message_regenerate, name="regenerate"),
     path("feedback/", views.message_feedback, name="feedback"),
-    path("sources/<int:number>/", views.source_detail, name="source"),
+    path("passages/<int:number>/", views.passage_detail, name="passage"),
 ]
 
 conversation_urls = [

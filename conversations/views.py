@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conversations import services
+from conversations import answering, services
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
 from conversations.models import Conversation, Message, MessageStatus
 from documents.models import Chunk
@@ -167,7 +167,7 @@ def _answer(request: HttpRequest, message: Message) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
         return response
-    services.message_answer(message=message)
+    answering.answer_message(message=message)
     return redirect(_message_url(message))
 
 
@@ -177,7 +177,7 @@ def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
     The start event carries the submission id for the form's next question.
     """
     yield _event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id())
-    for piece in services.message_answer_stream(message=message):
+    for piece in answering.stream_answer(message=message):
         yield _event("delta", text=piece)
     yield _event("done", status=message.status, html=_message_html(request, message))
 
@@ -218,17 +218,17 @@ def message_feedback(request: HttpRequest, conversation_id: int, message_id: int
 
 @login_required
 @require_GET
-def source_detail(request: HttpRequest, conversation_id: int, message_id: int, number: int) -> HttpResponse:
+def passage_detail(request: HttpRequest, conversation_id: int, message_id: int, number: int) -> HttpResponse:
     """Passage [number] of an answer, highlighted inside its document."""
     message = _get_message_for_user(request, conversation_id, message_id)
-    cited = message.source(number)
+    cited = message.passage(number)
     if cited is None:
         raise Http404("This answer has no passage with that number.")
-    chunk = Chunk.objects.select_related("document").filter(pk=cited["chunk_id"]).first()
+    chunk = Chunk.objects.select_related("document").filter(pk=cited.chunk_id).first()
     document_chunks = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
     context = {"conversation": message.conversation, "message": message, "number": number, "cited": cited,
                "chunk": chunk, "document_chunks": document_chunks}  # fmt: skip
-    return render(request, "conversations/source.html", context)
+    return render(request, "conversations/passage.html", context)
 
 
 @login_required

@@ -13,8 +13,8 @@ def answer_html(message: Message) -> SafeString:
     """The answer as sanitised HTML, its [n] markers linked to the passages really given."""
 
     def citation_url(number: int) -> str | None:
-        if message.source(number) is None:
+        if message.passage(number) is None:
             return None  # the model cited a passage it was never given: leave it as text
-        return reverse("conversations:source", args=[message.conversation_id, message.pk, number])
+        return reverse("conversations:passage", args=[message.conversation_id, message.pk, number])
 
     return render_markdown(message.answer, citation_url)

@@ -21,11 +21,11 @@ def fake_chat_model(monkeypatch):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from conversations import rag
+    from conversations import llm
 
     def install(*replies: str) -> GenericFakeChatModel:
         model = GenericFakeChatModel(messages=iter([AIMessage(reply) for reply in replies]))
-        monkeypatch.setattr(rag, "get_chat_model", lambda choice: model)
+        monkeypatch.setattr(llm, "get_chat_model", lambda choice: model)
         return model
 
     return install

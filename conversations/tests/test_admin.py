@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from conftest import make_user
+from conftest import answer_question, make_user
 from conversations import services
 from conversations.models import ChatType, Message, MessageStatus
 from documents.models import Chunk, Document
@@ -16,7 +16,7 @@ def staff_client(client, db):
 @pytest.fixture
 def exchanges(knowledge_base, alice, settings):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    ok = services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    ok = answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     failed = services.message_create(conversation=conversation, question="Kettle limescale?", chat_type="summarize")
     failed.status, failed.error = MessageStatus.FAILED, "TimeoutError: the model took too long"
     failed.save()

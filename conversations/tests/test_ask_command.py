@@ -18,7 +18,7 @@ def test_ask_json_prints_the_answer_and_its_sources_best_first(knowledge_base, c
     assert "300 kilometres" in result["answer"]
     assert isinstance(result["latency_ms"], int)
     first = result["sources"][0]
-    assert (first["source"], first["title"]) == ("bikes.html", "Bicycle maintenance")
+    assert (first["path"], first["title"]) == ("bikes.html", "Bicycle maintenance")
     scores = [s["score"] for s in result["sources"]]
     assert scores == sorted(scores, reverse=True)
     assert not Message.objects.exists()  # nothing stored without --user
@@ -45,7 +45,7 @@ def test_ask_with_a_user_stores_the_exchange(knowledge_base, alice, capsys):
     result = json.loads(run_ask(capsys, "When do I prune roses?", "--json", "--user", "alice"))
     message = Message.objects.get(pk=result["message_id"])
     assert message.conversation.owner == alice
-    assert result["sources"][0]["source"] == message.context_used[0]["source"] == "garden/roses.md"
+    assert result["sources"][0]["path"] == message.context_used[0]["path"] == "garden/roses.md"
 
 
 def test_ask_refuses_an_empty_question_and_an_unknown_user(db):

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conftest import make_user, write_files
+from conftest import answer_question, make_user, write_files
 from conversations.models import Conversation, Message, MessageStatus
 from documents.services import documents_import
 
@@ -107,7 +107,7 @@ def test_ask_stream_cite_follow_up_feedback_rename_and_delete(page, live_server,
     answer.locator("summary", has_text="Sources").click()
     assert "Garden" in answer.locator(".sources li").first.text_content()
     citation.click()
-    page.wait_for_url(re.compile(r"/sources/1/$"))
+    page.wait_for_url(re.compile(r"/passages/1/$"))
     assert "Prune roses in late winter" in page.locator(".cited").text_content()
     page.go_back()
 
@@ -210,7 +210,7 @@ def test_staff_use_the_admin_insight_search_and_export(page, live_server, kb):
     from conversations import services
 
     conversation = services.conversation_create(owner=alice, chat_type="answer")
-    services.answer_question(conversation=conversation, question="How often do I oil the chain?", chat_type="answer")
+    answer_question(conversation=conversation, question="How often do I oil the chain?", chat_type="answer")
     page.goto(live_server.url + reverse("admin:login"))
     page.get_by_label("Username").fill("staff")
     page.get_by_label("Password").fill("pw-staff")

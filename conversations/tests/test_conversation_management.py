@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from conftest import answer_question
 from conversations import services
 from conversations.models import ChatType, Conversation, Feedback, Message
 
@@ -12,7 +13,7 @@ def conversation(alice):
 
 @pytest.fixture
 def answered(knowledge_base, conversation):
-    return services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    return answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
 
 
 def test_rename_and_change_the_answer_style(alice_client, conversation):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from conftest import answer_question
 from conversations import datacare, services
 from conversations.evaluation import load_questions
 from conversations.models import ChatType, Conversation, Feedback, Message, MessageSource
@@ -24,7 +25,7 @@ def run(name: str, *args) -> tuple[str, str]:
 
 
 def ask(conversation: Conversation, question: str) -> Message:
-    return services.answer_question(conversation=conversation, question=question, chat_type=ChatType.ANSWER)
+    return answer_question(conversation=conversation, question=question, chat_type=ChatType.ANSWER)
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_export_user_data_holds_all_of_the_users_data_and_no_password(chats):
     assert set(messages) == {chats.up.pk, chats.hidden.pk, chats.pending.pk, chats.down.pk}  # not bob's
     assert messages[chats.hidden.pk]["hidden"] is True and messages[chats.hidden.pk]["flagged"] is True
     assert (messages[chats.up.pk]["feedback"], messages[chats.up.pk]["feedback_comment"]) == (1, "Spot on")
-    assert messages[chats.up.pk]["context_used"][0]["source"] == "garden/roses.md"
+    assert messages[chats.up.pk]["context_used"][0]["path"] == "garden/roses.md"
     assert len(messages[chats.up.pk]["sources"]) == chats.up.sources.count()
     assert messages[chats.pending.pk]["status"] == "pending"
     assert "Exported 2 conversation(s), 4 message(s)" in err
@@ -180,8 +181,8 @@ def test_export_dataset_has_answered_visible_exchanges_with_stable_pseudonymous_
     }  # fmt: skip
     assert (roses["feedback"], roses["feedback_comment"], roses["expected_source"]) == (1, "Spot on", None)
     assert roses["created_at"] == timezone.localdate(chats.up.created_at).isoformat()
-    assert set(roses["sources"][0]) == {"n", "source", "title", "heading", "collection", "score"}
-    assert roses["sources"][0]["source"] == "garden/roses.md"
+    assert set(roses["sources"][0]) == {"n", "path", "title", "heading", "collection", "score", "similarity"}
+    assert roses["sources"][0]["path"] == "garden/roses.md"
     assert by_question["How do I descale the kettle?"]["feedback"] == -1
     assert "Exported 3 answered message(s) (1 rated up, 1 rated down)" in err
 
@@ -216,6 +217,6 @@ def test_export_dataset_filters_by_feedback_and_date_and_writes_a_file(chats, tm
 def test_exported_lines_feed_evaluate_once_expected_source_is_filled_in(chats, tmp_path):
     records, _, _ = dataset("--only-feedback")
     path = tmp_path / "questions.jsonl"
-    path.write_text("\n".join(json.dumps(r | {"expected_source": r["sources"][0]["source"]}) for r in records))
+    path.write_text("\n".join(json.dumps(r | {"expected_source": r["sources"][0]["path"]}) for r in records))
     questions = load_questions(path)
     assert {q.id for q in questions} == {r["id"] for r in records}

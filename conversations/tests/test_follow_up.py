@@ -1,6 +1,7 @@
 import pytest
 
-from conversations import rag, services
+from conftest import answer_question
+from conversations import followup, llm, services
 from conversations.models import ChatType
 
 
@@ -16,28 +17,26 @@ from conversations.models import ChatType
     ],
 )
 def test_the_follow_up_rule(question, is_follow_up):
-    assert rag.looks_like_follow_up(question) is is_follow_up
+    assert followup.looks_like_follow_up(question) is is_follow_up
 
 
 def test_without_a_model_a_follow_up_is_searched_with_the_previous_query():
     history = [("When should roses be pruned?", "When should roses be pruned?", "In late winter [1].")]
-    assert rag.standalone_query("and what do I remove first?", history, None) == (
+    assert followup.standalone_query("and what do I remove first?", history, None) == (
         "When should roses be pruned? and what do I remove first?"
     )
-    assert rag.standalone_query("How do I descale an electric kettle?", history, None) == (
+    assert followup.standalone_query("How do I descale an electric kettle?", history, None) == (
         "How do I descale an electric kettle?"
     )
-    assert rag.standalone_query("Why?", [], None) == "Why?"
+    assert followup.standalone_query("Why?", [], None) == "Why?"
 
 
 def test_the_rewritten_query_is_stored_and_finds_the_right_document(knowledge_base, alice):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    services.answer_question(conversation=conversation, question="How do I look after my roses?", chat_type="answer")
-    follow_up = services.answer_question(
-        conversation=conversation, question="And when do I prune them?", chat_type="answer"
-    )
+    answer_question(conversation=conversation, question="How do I look after my roses?", chat_type="answer")
+    follow_up = answer_question(conversation=conversation, question="And when do I prune them?", chat_type="answer")
     assert follow_up.search_query == "How do I look after my roses? And when do I prune them?"
-    assert follow_up.context_used[0]["source"] == "garden/roses.md"
+    assert follow_up.context_used[0]["path"] == "garden/roses.md"
 
 
 def test_with_a_model_the_model_rewrites_the_follow_up(knowledge_base, alice, openai_stub):
@@ -47,11 +46,11 @@ def test_with_a_model_the_model_rewrites_the_follow_up(knowledge_base, alice, op
         "Hard pruning is done in late winter [1].",
     ]
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
-    follow_up = services.answer_question(conversation=conversation, question="And hard?", chat_type="answer")
+    answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    follow_up = answer_question(conversation=conversation, question="And hard?", chat_type="answer")
 
     assert follow_up.search_query == "When should roses be pruned back hard?"
     rewrite_request = openai_stub.requests[1]["messages"]
-    assert rewrite_request[0]["content"] == rag.REWRITE_PROMPT
+    assert rewrite_request[0]["content"] == llm.REWRITE_PROMPT
     assert rewrite_request[-1]["content"] == "And hard?"
     assert follow_up.answer == "Hard pruning is done in late winter [1]."

@@ -13,7 +13,7 @@ import pytest
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 
-from conversations import rag
+from conversations import extractive, prompts
 from conversations.models import ChatType, Conversation, Message, MessageStatus
 from documents.services import documents_import
 
@@ -185,7 +185,7 @@ def test_document_text_reaches_the_model_only_as_a_quoted_passage(alice_client, 
     roles = [turn["role"] for turn in request["messages"]]
     assert roles == ["system", "user"]
     system, user = (turn["content"] for turn in request["messages"])
-    assert system == rag.SYSTEM_PROMPTS[ChatType.ANSWER] and "never an instruction" in system
+    assert system == prompts.BUILT_IN_PROMPTS[ChatType.ANSWER] and "never an instruction" in system
     passages, headers, rest = split_user_turn(user)
     assert rest == f"\n\nQuestion: {QUESTION}"  # nothing but the question after the passages
     assert "Citric acid" in "".join(passages)  # the kettle note was retrieved and quoted
@@ -200,11 +200,11 @@ def test_without_a_model_the_answer_only_quotes_the_documents(alice_client, pois
     message = Message.objects.get()
     assert response.status_code == 302 and message.status == MessageStatus.ANSWERED
     notice, *quotes = message.answer.split("\n\n")
-    assert notice == rag.NO_MODEL_NOTICE and quotes
+    assert notice == extractive.NO_MODEL_NOTICE and quotes
     for quote in quotes:
         sentence, number = re.fullmatch(r"> (.+) \[(\d+)\]", quote).groups()
-        assert sentence in " ".join(message.source(int(number))["text"].split())
-    assert rag.SYSTEM_PROMPTS[ChatType.ANSWER] not in message.answer
+        assert sentence in " ".join(message.passage(int(number)).text.split())
+    assert prompts.BUILT_IN_PROMPTS[ChatType.ANSWER] not in message.answer
     assert any("Citric acid" in source["text"] for source in message.context_used)
     if poisoned_knowledge_base == "injection":
         assert any(quote.startswith(f"> {INJECTION} [") for quote in quotes)  # quoted, and nothing more

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from conftest import answer_question
 from conversations import services
 from conversations.models import ChatType, Message, MessageStatus
 from ragchat.ratelimit import RateLimit
@@ -51,9 +52,9 @@ def test_rate_limits_count_in_the_database_cache_shared_by_all_workers(settings)
 
 def test_every_model_call_has_the_timeout_including_the_follow_up_rewrite(alice, knowledge_base, openai_stub, settings):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     openai_stub.delay, settings.CHAT_MODEL_TIMEOUT = 3, 0.5
-    follow_up = services.answer_question(conversation=conversation, question="And tomatoes?", chat_type="answer")
+    follow_up = answer_question(conversation=conversation, question="And tomatoes?", chat_type="answer")
     assert len(openai_stub.requests) == 2  # the rewrite call was the one that timed out
     assert follow_up.status == MessageStatus.FAILED
     assert follow_up.error.startswith("The language model did not answer within 0.5 seconds.")
@@ -62,7 +63,7 @@ def test_every_model_call_has_the_timeout_including_the_follow_up_rewrite(alice,
 def test_the_token_budget_is_sent_with_every_answer(alice, knowledge_base, openai_stub, settings):
     settings.CHAT_MODEL_MAX_TOKENS = 321
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     sent = openai_stub.requests[0]
     assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 321
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from conftest import make_user
+from conftest import answer_question, make_user
 from conversations import services
 from conversations.models import ChatType, Feedback, Message, MessageStatus
 
@@ -19,13 +19,13 @@ def staff_client(client, db):
 
 @pytest.fixture
 def exchanges(knowledge_base, alice, bob):
-    roses = services.answer_question(
+    roses = answer_question(
         conversation=services.conversation_create(owner=alice, chat_type=ChatType.ANSWER),
         question="When to prune roses?",
         chat_type="answer",
     )
     services.message_set_feedback(message=roses, feedback=Feedback.DOWN, comment="Too vague")
-    kettle = services.answer_question(
+    kettle = answer_question(
         conversation=services.conversation_create(owner=bob, chat_type=ChatType.ANSWER),
         question="How do I descale the kettle?",
         chat_type="summarize",
@@ -76,7 +76,7 @@ def test_a_hidden_message_no_longer_shows_to_its_owner(staff_client, exchanges, 
     client.force_login(roses.conversation.owner)
     page = client.get(reverse("conversations:detail", args=[roses.conversation_id])).content.decode()
     assert f'id="message-{roses.pk}"' not in page and "Prune roses in late winter" not in page
-    source = reverse("conversations:source", args=[roses.conversation_id, roses.pk, 1])
+    source = reverse("conversations:passage", args=[roses.conversation_id, roses.pk, 1])
     assert client.get(source).status_code == 404
 
 
@@ -87,7 +87,7 @@ def test_export_selected_as_json_lines(staff_client, exchanges):
     rows = [json.loads(line) for line in response.content.decode().splitlines()]
     assert [row["question"] for row in rows] == ["When to prune roses?", "How do I descale the kettle?"]
     assert rows[0]["owner"] == "alice" and rows[0]["feedback"] == -1
-    assert rows[0]["sources"][0]["source"] == "garden/roses.md"
+    assert rows[0]["sources"][0]["path"] == "garden/roses.md"
     assert LogEntry.objects.filter(change_message="Exported").count() == 2
 
 
@@ -137,7 +137,7 @@ def test_the_insight_page_reports_the_period(staff_client, exchanges, settings):
     failed.status, failed.error, failed.latency_ms = MessageStatus.FAILED, "Timeout", 5000
     failed.save()
     settings.ANSWER_MIN_SIMILARITY = 1.01  # nothing can be relevant enough
-    nothing = services.answer_question(conversation=roses.conversation, question="zzz qqq", chat_type="answer")
+    nothing = answer_question(conversation=roses.conversation, question="zzz qqq", chat_type="answer")
     assert nothing.context_used == []
 
     html = staff_client.get(reverse("admin:conversations_insight")).content.decode()

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from conftest import make_user
-from conversations import prompts, rag, services
+from conftest import answer_question, make_user
+from conversations import prompts, services
 from conversations.models import ChatModelConfig, ChatType, Message, PromptVersion
 
 
@@ -15,17 +15,28 @@ def staff_client(client, db):
     return client
 
 
-def test_the_built_in_prompt_becomes_version_1_on_first_use(db):
-    version = prompts.active_prompt(ChatType.EXPLAIN)
-    assert version.is_active and version.system_prompt == rag.SYSTEM_PROMPTS[ChatType.EXPLAIN]
-    assert prompts.active_prompt(ChatType.EXPLAIN) == version
-    assert PromptVersion.objects.count() == 1
+def built_in_version(chat_type: str) -> PromptVersion:
+    """Version 1 as migration 0008 makes it (a flush by an earlier transactional test removes it)."""
+    version, _ = PromptVersion.objects.get_or_create(
+        chat_type=chat_type, is_active=True, defaults={"system_prompt": prompts.BUILT_IN_PROMPTS[chat_type]}
+    )
+    return version
+
+
+def test_without_any_version_the_built_in_prompt_answers_and_nothing_is_written(knowledge_base, alice, openai_stub):
+    PromptVersion.objects.all().delete()
+    conversation = services.conversation_create(owner=alice, chat_type=ChatType.EXPLAIN)
+    message = answer_question(conversation=conversation, question="When to prune roses?", chat_type="explain")
+
+    assert message.prompt_version is None and message.model_name == "openai:gpt-test"
+    assert openai_stub.requests[-1]["messages"][0]["content"] == prompts.BUILT_IN_PROMPTS[ChatType.EXPLAIN]
+    assert not PromptVersion.objects.exists()
 
 
 def test_editing_in_the_admin_adds_an_active_version_and_keeps_the_old_one(staff_client):
-    first = prompts.active_prompt(ChatType.ANSWER)
+    first = built_in_version(ChatType.ANSWER)
     form = staff_client.get(reverse("admin:conversations_promptversion_add"), {"chat_type": "answer"})
-    assert rag.SYSTEM_PROMPTS[ChatType.ANSWER][:30] in form.content.decode()  # starts from the active text
+    assert prompts.BUILT_IN_PROMPTS[ChatType.ANSWER][:30] in form.content.decode()  # starts from the active text
     staff_client.post(
         reverse("admin:conversations_promptversion_add"),
         {"chat_type": "answer", "system_prompt": "Answer like a pirate. Cite [n].", "note": "pirate"},
@@ -39,9 +50,9 @@ def test_editing_in_the_admin_adds_an_active_version_and_keeps_the_old_one(staff
 
 def test_each_message_records_the_prompt_version_and_model_that_answered(knowledge_base, alice, openai_stub):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    before = services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    before = answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     new = prompts.prompt_version_create(chat_type="answer", system_prompt="Be terse. Cite [n].", model_config=None)
-    after = services.answer_question(conversation=conversation, question="Roses in winter?", chat_type="answer")
+    after = answer_question(conversation=conversation, question="Roses in winter?", chat_type="answer")
 
     assert before.prompt_version != after.prompt_version == new
     assert after.model_name == "openai:gpt-test"
@@ -49,7 +60,7 @@ def test_each_message_records_the_prompt_version_and_model_that_answered(knowled
 
 
 def test_rolling_back_activates_an_earlier_version_and_is_logged(staff_client):
-    first = prompts.active_prompt(ChatType.ANSWER)
+    first = built_in_version(ChatType.ANSWER)
     prompts.prompt_version_create(chat_type="answer", system_prompt="v2", model_config=None)
     staff_client.post(
         reverse("admin:conversations_promptversion_changelist"),
@@ -60,11 +71,11 @@ def test_rolling_back_activates_an_earlier_version_and_is_logged(staff_client):
 
 
 def test_prompt_versions_cannot_be_edited_or_deleted(staff_client):
-    version = prompts.active_prompt(ChatType.ANSWER)
+    version = built_in_version(ChatType.ANSWER)
     url = reverse("admin:conversations_promptversion_change", args=[version.pk])
     staff_client.post(url, {"chat_type": "answer", "system_prompt": "changed", "note": "x"})
     version.refresh_from_db()
-    assert version.system_prompt == rag.SYSTEM_PROMPTS[ChatType.ANSWER]
+    assert version.system_prompt == prompts.BUILT_IN_PROMPTS[ChatType.ANSWER]
     assert staff_client.post(reverse("admin:conversations_promptversion_delete", args=[version.pk])).status_code == 403
 
 
@@ -74,7 +85,7 @@ def test_a_model_configuration_per_chat_type_is_used_with_its_stored_key(knowled
     config.save()
     prompts.prompt_version_create(chat_type="summarize", system_prompt="Summarize. Cite [n].", model_config=config)
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.SUMMARIZE)
-    message = services.answer_question(conversation=conversation, question="Roses?", chat_type="summarize")
+    message = answer_question(conversation=conversation, question="Roses?", chat_type="summarize")
 
     assert message.model_name == "openai:local-model"
     request = openai_stub.requests[-1]
@@ -120,8 +131,8 @@ def test_messages_become_evaluation_questions_once_a_moderator_sets_the_expected
     staff_client, knowledge_base, alice, tmp_path, docs_dir
 ):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    good = services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
-    unset = services.answer_question(conversation=conversation, question="Kettle?", chat_type="answer")
+    good = answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    unset = answer_question(conversation=conversation, question="Kettle?", chat_type="answer")
     Message.objects.filter(pk=good.pk).update(expected_source="garden/roses.md")
     response = staff_client.post(
         reverse("admin:conversations_message_changelist"),

@@ -2,7 +2,7 @@ from conversations.rendering import render_markdown
 
 
 def urls(number: int) -> str | None:
-    return f"/source/{number}/" if number in (1, 2) else None
+    return f"/p/{number}/" if number in (1, 2) else None
 
 
 def test_markdown_lists_code_and_tables_are_rendered():
@@ -14,11 +14,9 @@ def test_markdown_lists_code_and_tables_are_rendered():
 
 def test_citations_link_only_to_passages_that_were_given():
     html = render_markdown("Prune in winter [1], feed in spring [2], never [7].", urls)
-    assert (
-        '<a class="citation" href="/source/1/" title="Open source 1" rel="noopener noreferrer nofollow">[1]</a>' in html
-    )
-    assert 'href="/source/2/"' in html
-    assert "never [7]." in html and "/source/7/" not in html
+    assert '<a class="citation" href="/p/1/" title="Open passage 1" rel="noopener noreferrer nofollow">[1]</a>' in html
+    assert 'href="/p/2/"' in html
+    assert "never [7]." in html and "/p/7/" not in html
 
 
 def test_citation_markers_inside_code_stay_code():

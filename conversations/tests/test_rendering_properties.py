@@ -32,7 +32,7 @@ URL_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 
 
 def citation_url(number: int) -> str:
-    return f"/conversations/1/messages/1/sources/{number}/"
+    return f"/conversations/1/messages/1/passages/{number}/"
 
 
 def citations_for(existing: set[int]):

@@ -3,7 +3,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from conversations import rag, services
+from conftest import answer_question
+from conversations import answering, extractive, services
 from conversations.models import Conversation, Message, MessageStatus
 
 STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
@@ -26,7 +27,7 @@ def test_the_answer_streams_as_events_and_is_stored_when_it_ends(alice_client, k
 
     assert events[0]["type"] == "start"
     deltas = [e["text"] for e in events if e["type"] == "delta"]
-    assert deltas[0] == rag.NO_MODEL_NOTICE and len(deltas) >= 2  # the extractive answer streams too
+    assert deltas[0] == extractive.NO_MODEL_NOTICE and len(deltas) >= 2  # the extractive answer streams too
     done = events[-1]
     assert done["type"] == "done" and done["status"] == "answered"
     message = Message.objects.get(pk=events[0]["message_id"])
@@ -66,13 +67,13 @@ def test_stopping_the_stream_keeps_the_partial_answer(alice, knowledge_base, ope
     openai_stub.reply = "one two three four five six seven eight"
     conversation = services.conversation_create(owner=alice, chat_type="answer")
     message = services.message_create(conversation=conversation, question="When to prune roses?", chat_type="answer")
-    stream = services.message_answer_stream(message=message)
+    stream = answering.stream_answer(message=message)
     assert next(stream) == "one "
     stream.close()
 
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert message.error == services.STOPPED
+    assert message.error == answering.STOPPED
     assert message.answer == "one "
     assert message.context_used  # what was retrieved is kept too
 
@@ -119,7 +120,7 @@ def test_only_the_last_answer_can_be_regenerated(alice_client, knowledge_base):
 @pytest.mark.parametrize("view", ["regenerate", "feedback"])
 def test_message_actions_are_404_for_other_users(client, bob, knowledge_base, alice, view):
     conversation = services.conversation_create(owner=alice, chat_type="answer")
-    message = services.answer_question(conversation=conversation, question="Roses?", chat_type="answer")
+    message = answer_question(conversation=conversation, question="Roses?", chat_type="answer")
     client.force_login(bob)
     response = client.post(reverse(f"conversations:{view}", args=[conversation.pk, message.pk]), {"feedback": 1})
     assert response.status_code == 404

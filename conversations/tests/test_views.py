@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from conftest import answer_question
 from conversations import services
 from conversations.models import ChatType, Conversation, Message
 
@@ -9,7 +10,7 @@ from conversations.models import ChatType, Conversation, Message
 @pytest.fixture
 def alices_message(knowledge_base, alice):
     conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    return services.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    return answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
 
 
 def test_pages_require_login(client, alices_message):
@@ -17,7 +18,7 @@ def test_pages_require_login(client, alices_message):
     urls = [
         reverse("conversations:list"),
         reverse("conversations:detail", args=[conversation.pk]),
-        reverse("conversations:source", args=[conversation.pk, alices_message.pk, 1]),
+        reverse("conversations:passage", args=[conversation.pk, alices_message.pk, 1]),
     ]
     for url in urls:
         response = client.get(url)
@@ -47,7 +48,7 @@ def test_asking_a_first_question_starts_a_conversation_and_shows_the_cited_answe
     page = alice_client.get(response.url).content.decode()
     assert "How often should I oil the chain?" in page
     assert "300 kilometres" in page
-    source_url = reverse("conversations:source", args=[conversation.pk, message.pk, 1])
+    source_url = reverse("conversations:passage", args=[conversation.pk, message.pk, 1])
     assert f'<a class="citation" href="{source_url}"' in page
     assert "Bicycle maintenance" in page  # the sources list names the document
 
@@ -65,7 +66,7 @@ def test_a_follow_up_question_joins_the_conversation_and_earlier_messages_stay(a
 
 def test_a_citation_opens_the_chunk_highlighted_in_its_document(alice_client, alices_message):
     conversation = alices_message.conversation
-    url = reverse("conversations:source", args=[conversation.pk, alices_message.pk, 1])
+    url = reverse("conversations:passage", args=[conversation.pk, alices_message.pk, 1])
     page = alice_client.get(url).content.decode()
     assert "garden/roses.md" in page
     assert 'class="cited" aria-current="true"' in page
@@ -74,7 +75,7 @@ def test_a_citation_opens_the_chunk_highlighted_in_its_document(alice_client, al
 
 
 def test_a_citation_number_the_answer_does_not_have_is_404(alice_client, alices_message):
-    url = reverse("conversations:source", args=[alices_message.conversation_id, alices_message.pk, 99])
+    url = reverse("conversations:passage", args=[alices_message.conversation_id, alices_message.pk, 99])
     assert alice_client.get(url).status_code == 404
 
 
@@ -83,7 +84,7 @@ def test_a_cited_chunk_replaced_by_a_reimport_still_shows_the_passage_used(alice
 
     (docs_dir / "garden" / "roses.md").write_text("# Garden\n\n## Roses\n\nNew advice entirely.")
     documents_import(paths=[docs_dir])
-    url = reverse("conversations:source", args=[alices_message.conversation_id, alices_message.pk, 1])
+    url = reverse("conversations:passage", args=[alices_message.conversation_id, alices_message.pk, 1])
     page = alice_client.get(url).content.decode()
     assert "has changed since the answer was given" in page
     assert "Prune roses in late winter" in page
@@ -93,7 +94,7 @@ def test_another_user_gets_404_everywhere(client, bob, alices_message):
     client.force_login(bob)
     conversation = alices_message.conversation
     assert client.get(reverse("conversations:detail", args=[conversation.pk])).status_code == 404
-    assert client.get(reverse("conversations:source", args=[conversation.pk, alices_message.pk, 1])).status_code == 404
+    assert client.get(reverse("conversations:passage", args=[conversation.pk, alices_message.pk, 1])).status_code == 404
     response = client.post(
         reverse("conversations:ask", args=[conversation.pk]), {"question": "hi", "chat_type": "answer"}
     )

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from conftest import KNOWLEDGE_BASE, make_user
+from conftest import KNOWLEDGE_BASE, answer_question, make_user
 from conversations import services as conversations
 from conversations.models import ChatType, MessageSource
 from documents import services
@@ -218,7 +218,7 @@ def test_import_job_pages_are_read_only(staff_client):
 @pytest.fixture
 def answered(knowledge_base, alice):
     conversation = conversations.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    return conversations.answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    return answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
 
 
 def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staff_client, answered):

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conversations import rag
+from documents import retrieval
 from documents.models import Chunk, Document, refresh_document_embeddings
 from documents.search import SearchParams, build_search_sql, search_chunks, search_values
 
@@ -19,13 +19,13 @@ from documents.search import SearchParams, build_search_sql, search_chunks, sear
     ],
 )
 def test_a_question_finds_the_chunk_that_answers_it(knowledge_base, question, expected_source, expected_text):
-    best = rag.retrieve(question)[0]
-    assert best.source == expected_source
+    best = retrieval.retrieve(question)[0]
+    assert best.path == expected_source
     assert expected_text in best.text
 
 
 def test_results_are_best_first_with_scores_and_limited_to_top_k(knowledge_base):
-    results = rag.retrieve("tomatoes watering", top_k=2)
+    results = retrieval.retrieve("tomatoes watering", top_k=2)
     assert len(results) == 2
     assert results[0].score >= results[1].score
     assert "Water tomatoes" in results[0].text
@@ -35,16 +35,16 @@ def test_search_can_be_limited_to_a_collection(knowledge_base, docs_dir):
     from documents.services import documents_import
 
     documents_import(paths=[docs_dir / "kettle.txt"], collection="kitchen")
-    results = rag.retrieve("How do I prune roses?", collection="kitchen")
+    results = retrieval.retrieve("How do I prune roses?", collection="kitchen")
     assert {r.collection for r in results} == {"kitchen"}
-    assert {r.source for r in results} == {"kettle.txt"}
+    assert {r.path for r in results} == {"kettle.txt"}
 
 
 def test_keyword_search_alone_finds_exact_terms(knowledge_base):
-    vector = rag.get_embeddings().embed_query("unrelated")
+    vector = retrieval.get_embeddings().embed_query("unrelated")
     params = SearchParams.from_settings(dense_weight=0.0, keyword_weight=1.0)
     results = search_chunks(query_vector=vector, query_text="What pressure for tyres?", params=params)
-    assert [r.source for r in results] == ["bikes.html"]
+    assert [r.path for r in results] == ["bikes.html"]
 
 
 def test_no_weight_at_all_is_refused():
@@ -119,7 +119,7 @@ def test_a_passage_from_a_page_on_topic_outranks_a_look_alike_from_a_page_off_to
 
     def best_source(document_weight: float) -> str:
         params = SearchParams.from_settings(document_weight=document_weight, keyword_weight=0.0)
-        return search_chunks(query_vector=_unit(e0=1), query_text="", params=params)[0].source
+        return search_chunks(query_vector=_unit(e0=1), query_text="", params=params)[0].path
 
     assert best_source(0.0) == "long.txt"  # 0.9 against 0.85
     assert best_source(0.1) == "long.txt"  # 0.9·0.9 + 0.1·0.52 = 0.862 against 0.85

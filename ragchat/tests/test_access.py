@@ -121,7 +121,7 @@ def by_id(urls: list[UrlPattern]):
 
 def test_the_walk_finds_urls_of_every_kind():
     """If the walk found nothing, every parametrised test below would pass without testing."""
-    assert {"conversations:list", "conversations:detail", "conversations:source", "password_change"} <= {
+    assert {"conversations:list", "conversations:detail", "conversations:passage", "password_change"} <= {
         p.name for p in USER_URLS
     }
     assert {"admin:index", "admin:conversations_message_change", "admin:auth_user_password_change"} <= {

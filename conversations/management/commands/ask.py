@@ -1,11 +1,11 @@
 import json
-from dataclasses import asdict
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from conversations import services
-from conversations.models import ChatType
+from conversations.answering import Exchange, answer_message
+from conversations.models import ChatType, CitedPassage
 
 
 class Command(BaseCommand):
@@ -40,34 +40,34 @@ class Command(BaseCommand):
         self.stdout.write(result["answer"])
         self.stdout.write("\nSources:")
         for source in result["sources"]:
-            self.stdout.write(f"  [{source['n']}] {source['title']} ({source['source']}, score {source['score']:.4f})")
+            self.stdout.write(f"  [{source['n']}] {source['title']} ({source['path']}, score {source['score']:.4f})")
         self.stdout.write(self.style.SUCCESS(f"\nAnswered in {result['latency_ms']} ms"))
 
     def _ask(self, question: str, collection: str, chat_type: str) -> dict:
-        exchange = services.compose_reply(question=question, chat_type=chat_type, collection=collection)
-        sources = [{"n": n, **asdict(source)} for n, source in enumerate(exchange.sources, start=1)]
+        exchange = Exchange(question=question, chat_type=chat_type, collection=collection).run()
+        passages = [CitedPassage(n, **vars(passage)) for n, passage in enumerate(exchange.passages, start=1)]
         answer = exchange.answer
-        return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, sources)
+        return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, passages)
 
     def _ask_and_store(self, question: str, collection: str, chat_type: str, username: str) -> dict:
         owner = get_user_model().objects.filter(username=username).first()
         if owner is None:
             raise CommandError(f"No user named {username!r}.")
         conversation = services.conversation_create(owner=owner, chat_type=chat_type, collection=collection)
-        message = services.answer_question(conversation=conversation, question=question, chat_type=chat_type)
+        message = services.message_create(conversation=conversation, question=question, chat_type=chat_type)
+        answer_message(message=message)
         result = _result(
-            message.answer, chat_type, message.model_name, message.latency_ms, message.error, message.context_used
+            message.answer, chat_type, message.model_name, message.latency_ms, message.error, message.passages()
         )
         return result | {"conversation_id": conversation.pk, "message_id": message.pk}
 
 
-def _result(answer: str, chat_type: str, model: str, latency_ms: int, error: str, sources: list[dict]) -> dict:
-    keys = ("n", "source", "title", "heading", "collection", "score", "similarity")
+def _result(answer: str, chat_type: str, model: str, latency_ms: int, error: str, passages: list[CitedPassage]) -> dict:
     return {
         "answer": answer,
         "chat_type": chat_type,
         "model": model,
         "latency_ms": latency_ms,
         "error": error,
-        "sources": [{key: source[key] for key in keys} for source in sources],
+        "sources": [passage.summary() for passage in passages],
     }

@@ -1,0 +1,198 @@
+"""Answering a question: the one pipeline behind every way of asking.
+
+``stream_answer(message=...)`` answers a stored question piece by piece and records the outcome
+on the message when the stream ends, however it ends (finished, failed, stopped by the reader,
+the connection dropped). The streamed page, the page without JavaScript (``answer_message``),
+the ``ask`` command and any later caller go through it. ``Exchange`` is the pipeline itself
+(follow-up query, retrieval, the reply) and stores nothing, so ``ask`` can also preview an
+answer without keeping it.
+
+No transaction is held open while the model works, so a slow or failing answer never blocks
+the database.
+"""
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from conversations import llm
+from conversations.extractive import NO_MODEL_NOTICE, extractive_quotes
+from conversations.failures import describe_failure
+from conversations.followup import standalone_query
+from conversations.models import Message, MessageSource, MessageStatus
+from conversations.prompts import AnswerSetup, answer_setup
+from documents.models import Chunk
+from documents.retrieval import relevant, retrieve
+from documents.search import RetrievedChunk
+
+logger = logging.getLogger(__name__)
+NOTHING_FOUND = "Nothing in the documents matches this question closely enough to answer it."
+STOPPED = "The answer was stopped before it was complete."
+
+
+@dataclass
+class Answer:
+    text: str
+    model_name: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class Exchange:
+    """One question answered: iterate for the answer's text as it is produced.
+
+    Afterwards ``search_query``, ``passages``, ``answer``, ``error`` and ``latency_ms`` hold
+    the outcome. Errors from the search or the model end the iteration and are kept in
+    ``error``; they are not raised. ``history`` holds earlier turns as (question, search query,
+    answer), oldest first.
+    """
+
+    def __init__(self, *, question: str, chat_type: str, collection: str = "", history=()):
+        self.question, self.chat_type, self.collection = question, chat_type, collection
+        self.history: list[tuple[str, str, str]] = list(history)
+        self.setup: AnswerSetup | None = None
+        self.search_query = question
+        self.passages: list[RetrievedChunk] = []
+        self.parts: list[str] = []
+        self.usage = llm.Usage()
+        self.model_name = ""
+        self.error = ""
+        self.latency_ms: int | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        try:
+            self.setup = answer_setup(self.chat_type)
+            self.model_name = self.setup.model.model if self.setup.model else ""
+            self.search_query = standalone_query(self.question, self.history, self.setup.model)
+            self.passages = relevant(retrieve(self.search_query, collection=self.collection or None))
+            if not self.passages:
+                self.model_name = ""  # no model is asked
+            history = [(question, answer) for question, _, answer in self.history]
+            pieces = write_reply(
+                question=self.question, passages=self.passages, history=history, setup=self.setup, usage=self.usage
+            )
+            for piece in pieces:
+                if piece:
+                    self.parts.append(piece)
+                    yield piece
+        except GeneratorExit:  # the reader went away: the user stopped it or the connection dropped
+            self.error = STOPPED
+            raise
+        except Exception as exc:  # the model or the search failed: keep the question, say why
+            logger.exception("Answering failed")
+            model = self.setup.model if self.setup else None
+            self.error = describe_failure(exc, timeout=model.timeout if model else None)
+        finally:
+            self.latency_ms = round((time.perf_counter() - started) * 1000)
+
+    def run(self) -> "Exchange":
+        """Answer to the end without reading the pieces."""
+        for _ in self:
+            pass
+        return self
+
+    @property
+    def answer(self) -> Answer:
+        return Answer(
+            text="".join(self.parts),
+            model_name=self.model_name,
+            prompt_tokens=self.usage.prompt_tokens,
+            completion_tokens=self.usage.completion_tokens,
+        )
+
+
+def write_reply(
+    *,
+    question: str,
+    passages: list[RetrievedChunk],
+    history: list[tuple[str, str]],
+    setup: AnswerSetup,
+    usage: llm.Usage,
+) -> Iterator[str]:
+    """The answer's text from the passages: the model's reply, or without a model the extractive
+    answer (the notice, then each quote). ``history`` holds earlier (question, answer) turns."""
+    if not passages:
+        yield NOTHING_FOUND
+        return
+    if setup.model is None:
+        yield NO_MODEL_NOTICE
+        for quote in extractive_quotes(question, passages):
+            yield "\n\n" + quote
+        return
+    prompt = llm.build_prompt(system_prompt=setup.system_prompt, question=question, passages=passages, history=history)
+    yield from llm.stream_reply(setup.model, prompt, usage)
+
+
+def stream_answer(*, message: Message) -> Iterator[str]:
+    """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
+    exchange = Exchange(
+        question=message.question,
+        chat_type=message.chat_type,
+        collection=message.conversation.collection,
+        history=_history(message),
+    )
+    try:
+        yield from exchange
+    finally:
+        _record(message, exchange)
+
+
+def answer_message(*, message: Message) -> Message:
+    """Answer a stored question to the end and record the result; failures are recorded, not raised."""
+    for _ in stream_answer(message=message):
+        pass
+    return message
+
+
+def _history(message: Message) -> list[tuple[str, str, str]]:
+    earlier = message.conversation.messages.visible().filter(
+        status=MessageStatus.ANSWERED, created_at__lt=message.created_at
+    )
+    recent = earlier.order_by("-created_at")[: llm.HISTORY_TURNS]
+    return [(m.question, m.search_query, m.answer) for m in recent][::-1]
+
+
+def _record(message: Message, exchange: Exchange) -> None:
+    """Save the outcome; if the database dropped the connection meanwhile (a restart), reconnect once."""
+    try:
+        _save_outcome(message, exchange)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("Saving the answer failed (%s); reconnecting once", exc)
+        connection.close()
+        _save_outcome(message, exchange)
+    logger.info(
+        "Answer recorded",
+        extra={"message_id": message.pk, "status": message.status, "latency_ms": message.latency_ms},
+    )
+
+
+def _save_outcome(message: Message, exchange: Exchange) -> None:
+    answer = exchange.answer
+    message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
+    message.error = exchange.error
+    message.search_query = exchange.search_query
+    message.prompt_version = exchange.setup.version if exchange.setup else None
+    message.answer = answer.text
+    message.model_name = answer.model_name
+    message.prompt_tokens = answer.prompt_tokens
+    message.completion_tokens = answer.completion_tokens
+    message.latency_ms = exchange.latency_ms
+    message.answered_at = timezone.now()
+    passages = exchange.passages
+    message.context_used = [{"n": number, **asdict(passage)} for number, passage in enumerate(passages, start=1)]
+    with transaction.atomic():
+        message.save()
+        message.sources.all().delete()
+        # A re-import may have replaced a chunk since it was retrieved; its text stays in context_used.
+        alive = set(Chunk.objects.filter(pk__in=[p.chunk_id for p in passages]).values_list("pk", flat=True))
+        MessageSource.objects.bulk_create(
+            MessageSource(
+                message=message, chunk_id=p.chunk_id if p.chunk_id in alive else None, rank=number, score=p.score
+            )
+            for number, p in enumerate(passages, start=1)
+        )

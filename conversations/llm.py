@@ -1,0 +1,103 @@
+"""The only module that talks to LangChain's chat models.
+
+Small replaceable functions (``get_chat_model``, ``build_prompt``) keep each step testable:
+tests swap the chat model for LangChain's fake models or point it at a local OpenAI-compatible
+server. Nothing else in the project imports LangChain's chat-model code.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from conversations.prompts import ModelChoice
+from documents.search import RetrievedChunk
+
+HISTORY_TURNS = 3
+REWRITE_PROMPT = (
+    "Rewrite the user's last question so that it can be understood without the conversation, "
+    "for a search engine over the user's documents. Keep its language and meaning; replace words "
+    "like 'it' or 'that' with what they refer to. Reply with the rewritten question only."
+)
+
+
+def get_chat_model(choice: ModelChoice) -> BaseChatModel:
+    """The LangChain chat model for ``choice``."""
+    from langchain.chat_models import init_chat_model
+
+    options = {
+        "temperature": choice.temperature,
+        "max_tokens": choice.max_tokens,
+        "timeout": choice.timeout,
+        "max_retries": settings.CHAT_MODEL_MAX_RETRIES,
+    }
+    if choice.model.startswith("openai:"):
+        # OpenAI reports token usage on a stream only when asked to.
+        options["stream_usage"] = True
+    if choice.base_url:
+        options["base_url"] = choice.base_url
+    if choice.api_key:
+        options["api_key"] = choice.api_key
+    return init_chat_model(choice.model, **options)
+
+
+def format_passages(passages: list[RetrievedChunk]) -> str:
+    """Each passage numbered, with its title on one line and its text between <<< and >>> fences.
+
+    Titles and texts come from the documents and may imitate the prompt's layout to close
+    their quote early and pass as instructions: the header is kept to one line, and a fence
+    is made longer than any run of < or > in the passage.
+    """
+    blocks = []
+    for number, passage in enumerate(passages, start=1):
+        header = " ".join(f"[{number}] {passage.title} — {passage.heading}".split())
+        quoted = header + "\n" + passage.text
+        fence = 3
+        while "<" * fence in quoted or ">" * fence in quoted:
+            fence += 1
+        blocks.append(f"{header}\n{'<' * fence}\n{passage.text}\n{'>' * fence}")
+    return "\n\n".join(blocks)
+
+
+def _history_messages(history: list[tuple[str, str]]) -> list[BaseMessage]:
+    messages: list[BaseMessage] = []
+    for earlier_question, earlier_answer in history[-HISTORY_TURNS:]:
+        messages += [HumanMessage(earlier_question), AIMessage(earlier_answer)]
+    return messages
+
+
+def build_prompt(
+    *, system_prompt: str, question: str, passages: list[RetrievedChunk], history: list[tuple[str, str]]
+) -> list[BaseMessage]:
+    """System prompt, the last few exchanges (question, answer), then the passages and the question."""
+    messages: list[BaseMessage] = [SystemMessage(system_prompt), *_history_messages(history)]
+    messages.append(HumanMessage(f"Passages:\n\n{format_passages(passages)}\n\nQuestion: {question}"))
+    return messages
+
+
+@dataclass
+class Usage:
+    """Token counts the provider reported for one answer (None when it reports none)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def stream_reply(choice: ModelChoice, messages: list[BaseMessage], usage: Usage) -> Iterator[str]:
+    """The model's reply piece by piece; ``usage`` is filled in as the provider reports it.
+
+    Errors and timeouts from the model propagate to the caller, who records them.
+    """
+    for chunk in get_chat_model(choice).stream(messages):
+        if chunk.usage_metadata:
+            usage.prompt_tokens = chunk.usage_metadata.get("input_tokens")
+            usage.completion_tokens = chunk.usage_metadata.get("output_tokens")
+        yield chunk.text
+
+
+def rewrite_question(choice: ModelChoice, question: str, history: list[tuple[str, str]]) -> str:
+    """The question rewritten by the model to stand alone, given earlier (question, answer) turns."""
+    messages = [SystemMessage(REWRITE_PROMPT), *_history_messages(history), HumanMessage(question)]
+    return get_chat_model(choice).invoke(messages).text.strip()
