@@ -1,5 +1,6 @@
 """Fixtures shared by every test: users, a small knowledge base, and a clean configuration."""
 
+import json
 import threading
 
 import psycopg
@@ -82,6 +83,18 @@ def bob(db):
 
 
 @pytest.fixture
+def staff_user(db):
+    return make_user("staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    """A client logged in as a superuser with staff access to the admin."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client
@@ -144,3 +157,12 @@ def answer_question(*, conversation, question: str, chat_type: str = "answer"):
 
     message = message_create(conversation=conversation, question=question, chat_type=chat_type)
     return answer_message(message=message)
+
+
+# Headers of a question sent by the chat page's script, which reads the answer as it streams.
+STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
+
+
+def read_events(response) -> list[dict]:
+    """The newline-delimited JSON events of a streamed answer, in order."""
+    return [json.loads(line) for chunk in response.streaming_content for line in chunk.decode().splitlines()]

@@ -1,16 +1,10 @@
 import pytest
 from django.urls import reverse
 
-from conftest import answer_question, make_user
+from conftest import answer_question
 from conversations import services
 from conversations.models import ChatType, Message, MessageStatus
 from documents.models import Chunk, Document
-
-
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(make_user("staff", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ shown as text. A document that tries to give the model orders reaches it only as
 passage, and changes nothing about how the app behaves.
 """
 
-import json
 import random
 import re
 
@@ -13,20 +12,16 @@ import pytest
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 
+from conftest import STREAM, read_events
 from conversations import extractive, prompts
 from conversations.models import ChatType, Conversation, Message, MessageStatus
 from documents.services import documents_import
 
-STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
 JUNK = random.Random(20240607).randbytes(2000).decode("latin-1")  # controls, C1 codes and (with this seed) NULs
 
 
 def ask(client, question: str, **headers):
     return client.post(reverse("conversations:create"), {"question": question, "chat_type": "answer"}, **headers)
-
-
-def read_events(response) -> list[dict]:
-    return [json.loads(line) for chunk in response.streaming_content for line in chunk.decode().splitlines()]
 
 
 def page_of(client, message: Message) -> str:

@@ -3,12 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from conftest import answer_question
+from conftest import STREAM, answer_question
 from conversations import services
 from conversations.models import ChatType, Message, MessageStatus
 from ragchat.ratelimit import RateLimit
-
-STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
 
 
 def _ask(client, question: str, **headers):

@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import STREAM
 from conversations import services
 from conversations.models import Message, MessageStatus
-
-STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
 
 
 def _ask_streaming(client, url: str, question: str) -> list[dict]:

@@ -3,15 +3,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from conftest import answer_question
+from conftest import STREAM, answer_question, read_events
 from conversations import answering, extractive, services
 from conversations.models import Conversation, Message, MessageStatus
-
-STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
-
-
-def read_events(response) -> list[dict]:
-    return [json.loads(line) for chunk in response.streaming_content for line in chunk.decode().splitlines()]
 
 
 def ask_streaming(client, question: str, conversation: Conversation | None = None):

@@ -8,12 +8,10 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from conftest import run_at_once
+from conftest import STREAM, run_at_once
 from conversations import services
 from conversations.models import Conversation, Message, MessageStatus
 from ragchat.requestlog import JsonFormatter, RequestIdFilter
-
-STREAM = {"HTTP_ACCEPT": "application/x-ndjson"}
 
 
 @pytest.fixture

@@ -22,17 +22,6 @@ ROSES = KNOWLEDGE_BASE["garden/roses.md"]
 KETTLE = KNOWLEDGE_BASE["kettle.txt"]
 
 
-@pytest.fixture
-def staff_user(db):
-    return make_user("staff", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
 def upload(client, files: dict[str, str | bytes], collection: str = "manuals"):
     uploads = [
         SimpleUploadedFile(name, data.encode() if isinstance(data, str) else data) for name, data in files.items()

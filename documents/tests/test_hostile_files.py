@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from conftest import KNOWLEDGE_BASE, make_user
+from conftest import KNOWLEDGE_BASE
 from documents.forms import UploadForm
 from documents.models import Document, ImportJob, ImportJobStatus
 from documents.services import documents_import, documents_upload
@@ -237,12 +237,6 @@ def test_a_path_too_long_to_store_is_refused_by_name(knowledge_base, docs_dir):
 
 
 # --- The admin upload -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(make_user("staff", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture
