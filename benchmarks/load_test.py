@@ -36,7 +36,7 @@ How to run
     question rate limit, which a simulated user with a 1 s think time would otherwise hit.
     gunicorn.conf.py gives threaded workers that load the embedding model before serving:
 
-        cd /work/main
+        cd path/to/ragchat   # the project folder
         DEBUG=true ASK_RATE_LIMIT=0 .venv/bin/gunicorn -c gunicorn.conf.py ragchat.wsgi \\
             --bind 127.0.0.1:8300
 

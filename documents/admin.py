@@ -24,9 +24,9 @@ _MESSAGE_LEVELS = {
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["source", "title", "collection", "chunk_count", "created_at", "updated_at"]
+    list_display = ["path", "title", "collection", "chunk_count", "created_at", "updated_at"]
     list_filter = ["collection", "created_at", "updated_at"]
-    search_fields = ["source", "title"]
+    search_fields = ["path", "title"]
     readonly_fields = ["content_hash", "created_at", "updated_at"]
     actions = ["reembed_collections", "delete_selected"]
 
@@ -71,7 +71,7 @@ class DocumentAdmin(admin.ModelAdmin):
         """Admin log: the job, and each document it added or replaced (unchanged files were not written)."""
         _log(request, ImportJob.objects.filter(pk=job.pk), ADDITION, f"Uploaded {len(job.file_names)} file(s).")
         written = Document.objects.filter(
-            collection=job.collection, source__in=job.file_names, updated_at__gte=job.started_at
+            collection=job.collection, path__in=job.file_names, updated_at__gte=job.started_at
         )
         added = written.filter(created_at__gte=job.started_at)
         _log(request, added, ADDITION, f"Uploaded in import job {job.pk}.")
@@ -79,8 +79,8 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def _report(self, request: HttpRequest, job: ImportJob) -> None:
         self.message_user(request, _job_summary(job), _MESSAGE_LEVELS[job.status])
-        for source, reason in job.errors[:SHOWN_FAILURES]:
-            self.message_user(request, f"{source}: {reason}", messages.ERROR)
+        for file_path, reason in job.errors[:SHOWN_FAILURES]:
+            self.message_user(request, f"{file_path}: {reason}", messages.ERROR)
         if len(job.errors) > SHOWN_FAILURES:
             self.message_user(request, f"… and {len(job.errors) - SHOWN_FAILURES} more failures.", messages.ERROR)
 
@@ -151,7 +151,7 @@ class ChunkAdmin(admin.ModelAdmin):
     list_display = ["__str__", "heading", "document"]
     list_filter = ["document__collection"]
     list_select_related = ["document"]
-    search_fields = ["text", "heading", "document__source"]
+    search_fields = ["text", "heading", "document__path"]
     raw_id_fields = ["document"]
     # The vector is 384 numbers: not something to read or edit by hand.
     exclude = ["embedding"]

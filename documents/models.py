@@ -10,10 +10,10 @@ FULL_TEXT_CONFIG = "english"
 
 
 class Document(models.Model):
-    """One imported file. ``source`` is its path relative to the folder it was imported from."""
+    """One imported file. ``path`` is its path relative to the folder it was imported from."""
 
     collection = models.CharField(max_length=100, default="default")
-    source = models.CharField(max_length=500)
+    path = models.CharField(max_length=500)
     title = models.CharField(max_length=300)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
     metadata = models.JSONField(default=dict, blank=True)
@@ -24,14 +24,14 @@ class Document(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["collection", "source"]
+        ordering = ["collection", "path"]
         constraints = [
-            # Re-imports find the existing row by (collection, source).
-            models.UniqueConstraint(fields=["collection", "source"], name="document_unique_source"),
+            # Re-imports find the existing row by (collection, path).
+            models.UniqueConstraint(fields=["collection", "path"], name="document_unique_path"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.collection}:{self.source}"
+        return f"{self.collection}:{self.path}"
 
 
 # Cosine distance ignores length, so the plain average of the chunk vectors serves as the
@@ -84,7 +84,7 @@ class Chunk(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document.source} #{self.position}"
+        return f"{self.document.path} #{self.position}"
 
 
 class ImportJobKind(models.TextChoices):
@@ -119,7 +119,7 @@ class ImportJob(models.Model):
     empty = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     chunks_written = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="[source, reason] for each failure.")
+    errors = models.JSONField(default=list, blank=True, help_text="[path, reason] for each failure.")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -98,7 +98,7 @@ keyword AS (
 )"""
 
 _FUSED = """
-SELECT c.id, c.document_id, d.collection, d.source AS path, d.title, c.heading, c.text, c.position,
+SELECT c.id, c.document_id, d.collection, d.path, d.title, c.heading, c.text, c.position,
        f.score, 1 - (c.embedding <=> %(vector)s::vector) AS similarity
 FROM (
     SELECT id, sum(weight / (%(rrf_k)s + rank)) AS score

@@ -33,14 +33,14 @@ EMBED_POOL_CHUNKS = 256
 # A re-embedded vector closer than this (per coordinate) to the stored one is left alone: the same
 # model gives slightly different floats depending on what else is in its batch.
 VECTOR_TOLERANCE = 1e-5
-# A document's source must fit its column.
-MAX_SOURCE_CHARS = Document._meta.get_field("source").max_length
+# A document's path must fit its column.
+MAX_PATH_CHARS = Document._meta.get_field("path").max_length
 
 
 @dataclass
 class SourceFile:
-    path: Path
-    source: str
+    location: Path  # where the file is on disk
+    path: str  # the document's path: relative to the folder imported, or the file's name
 
 
 @dataclass
@@ -67,7 +67,7 @@ class _Pending:
 
 
 def find_source_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
-    """Yield the supported files under ``paths``, each with its source name.
+    """Yield the supported files under ``paths``, each with its document path.
 
     A folder's files are named by their path relative to that folder; a file given directly
     is named by its file name. Hidden files and folders are skipped.
@@ -75,7 +75,7 @@ def find_source_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
     for root in paths:
         root = Path(root)
         if root.is_file():
-            yield SourceFile(path=root, source=root.name)
+            yield SourceFile(location=root, path=root.name)
             continue
         if not root.is_dir():
             raise FileNotFoundError(f"No such file or folder: {root}")
@@ -83,7 +83,7 @@ def find_source_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
             relative = path.relative_to(root)
             hidden = any(part.startswith(".") for part in relative.parts)
             if path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                yield SourceFile(path=path, source=relative.as_posix())
+                yield SourceFile(location=path, path=relative.as_posix())
 
 
 def documents_import(
@@ -96,21 +96,21 @@ def documents_import(
     """Import every supported file under ``paths`` into ``collection`` and report what happened."""
     embeddings = embeddings or MiniLMEmbeddings()
     report = ImportReport()
-    known_hashes = dict(Document.objects.filter(collection=collection).values_list("source", "content_hash"))
+    known_hashes = dict(Document.objects.filter(collection=collection).values_list("path", "content_hash"))
     pending: list[_Pending] = []
 
     def flush() -> None:
         _embed_and_store(pending, collection=collection, embeddings=embeddings, report=report)
         for item in pending:
             if on_file_done:
-                on_file_done(item.file.source)
+                on_file_done(item.file.path)
         pending.clear()
 
     for file in find_source_files(paths):
-        prepared = _prepare(file, known_hashes.get(file.source), report)
+        prepared = _prepare(file, known_hashes.get(file.path), report)
         if prepared is None:
             if on_file_done:
-                on_file_done(file.source)
+                on_file_done(file.path)
             continue
         pending.append(prepared)
         if sum(len(item.chunks) for item in pending) >= EMBED_POOL_CHUNKS:
@@ -129,55 +129,55 @@ class _FileTooLarge(Exception):
 
 def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> _Pending | None:
     """Read, extract and chunk one file; None when there is nothing to embed for it."""
-    problem = _source_problem(file.source)
+    problem = _path_problem(file.path)
     if problem:
-        report.failed.append((_printable_source(file.source), problem))
+        report.failed.append((_printable_path(file.path), problem))
         return None
     limit = settings.MAX_IMPORT_FILE_BYTES
     try:
-        data = _read_at_most(file.path, limit)
+        data = _read_at_most(file.location, limit)
     except _FileTooLarge as exc:
         sizes = f"{filesizeformat(limit)} import limit ({filesizeformat(exc.size)})"
-        report.failed.append((file.source, f"larger than the {sizes}; see MAX_IMPORT_FILE_BYTES"))
+        report.failed.append((file.path, f"larger than the {sizes}; see MAX_IMPORT_FILE_BYTES"))
         return None
     except OSError as exc:
-        report.failed.append((file.source, f"cannot read the file ({exc.strerror or exc})"))
+        report.failed.append((file.path, f"cannot read the file ({exc.strerror or exc})"))
         return None
     content_hash = hashlib.sha256(data).hexdigest()
     if content_hash == known_hash:
-        report.unchanged.append(file.source)
+        report.unchanged.append(file.path)
         return None
     try:
-        extracted = extract(file.path, data)
+        extracted = extract(file.location, data)
         chunks = chunk_document(extracted) if not extracted.is_empty else []
     except ExtractionError as exc:
-        report.failed.append((file.source, str(exc)))
+        report.failed.append((file.path, str(exc)))
         return None
     except Exception as exc:  # a parser bug on one odd file must not stop the whole import
-        logger.exception("Extraction failed for %s", file.path)
-        report.failed.append((file.source, f"could not extract text ({type(exc).__name__}: {exc})"))
+        logger.exception("Extraction failed for %s", file.location)
+        report.failed.append((file.path, f"could not extract text ({type(exc).__name__}: {exc})"))
         return None
     if not chunks:
-        report.empty.append(file.source)
+        report.empty.append(file.path)
         return None
-    metadata = {"size_bytes": len(data), "file_type": file.path.suffix.lower().lstrip(".")}
+    metadata = {"size_bytes": len(data), "file_type": file.location.suffix.lower().lstrip(".")}
     return _Pending(file=file, content_hash=content_hash, title=extracted.title[:300], chunks=chunks, metadata=metadata)
 
 
-def _source_problem(source: str) -> str:
-    """Why ``source`` cannot name a stored document, or "" if it can."""
+def _path_problem(path: str) -> str:
+    """Why ``path`` cannot name a stored document, or "" if it can."""
     try:
-        source.encode("utf-8")
+        path.encode("utf-8")
     except UnicodeEncodeError:  # Python hands over the bytes of an undecodable file name as lone surrogates
         return "the file name is not valid UTF-8; rename the file"
-    if len(source) > MAX_SOURCE_CHARS:
-        return f"the path is longer than the {MAX_SOURCE_CHARS} characters a source name can have"
+    if len(path) > MAX_PATH_CHARS:
+        return f"the path is longer than the {MAX_PATH_CHARS} characters a document path can have"
     return ""
 
 
-def _printable_source(source: str) -> str:
-    """``source`` with the bytes that are not UTF-8 written as \\xNN, so it can be printed and stored."""
-    return os.fsencode(source).decode("utf-8", errors="backslashreplace")
+def _printable_path(path: str) -> str:
+    """``path`` with the bytes that are not UTF-8 written as \\xNN, so it can be printed and stored."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def _read_at_most(path: Path, limit: int) -> bytes:
@@ -203,12 +203,12 @@ def _embed_and_store(
         vectors = iter(embeddings.embed_documents(texts))
     except Exception as exc:
         logger.exception("Embedding failed for a batch of %d chunks", len(texts))
-        report.failed.extend((item.file.source, f"embedding failed ({exc})") for item in pending)
+        report.failed.extend((item.file.path, f"embedding failed ({exc})") for item in pending)
         return
     for item in pending:
         item_vectors = [next(vectors) for _ in item.chunks]
         replaced = _store_document(item, item_vectors, collection=collection)
-        (report.replaced if replaced else report.added).append(item.file.source)
+        (report.replaced if replaced else report.added).append(item.file.path)
         report.chunks_written += len(item.chunks)
 
 
@@ -217,10 +217,10 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
     with transaction.atomic():
         # Two imports of the same file at once queue here instead of failing on the unique key.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.source}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
         document, created = Document.objects.update_or_create(
             collection=collection,
-            source=item.file.source,
+            path=item.file.path,
             defaults={"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata},
         )
         if not created:
@@ -244,7 +244,7 @@ def documents_upload(
     """Import uploaded files into ``collection`` with documents_import, recorded as an ImportJob.
 
     The files are written under their base names to a temporary folder that is then imported
-    exactly as ``import_documents`` would import it, so each document's source is its file name.
+    exactly as ``import_documents`` would import it, so each document's path is its file name.
     ``rejected`` are files refused before the import (name, reason); they count as failures.
     """
     names = sorted([upload.name for upload in files] + [name for name, _ in rejected])
@@ -271,7 +271,7 @@ def _write_uploads(files: Sequence[UploadedFile], folder: Path) -> None:
 def _import_job_finish(job: ImportJob, report: ImportReport) -> ImportJob:
     job.added, job.replaced, job.unchanged = len(report.added), len(report.replaced), len(report.unchanged)
     job.empty, job.failed, job.chunks_written = len(report.empty), len(report.failed), report.chunks_written
-    job.errors = [[source, reason] for source, reason in report.failed]
+    job.errors = [[path, reason] for path, reason in report.failed]
     if not report.failed:
         job.status = ImportJobStatus.SUCCEEDED
     elif report.files_seen > len(report.failed):

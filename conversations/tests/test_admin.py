@@ -62,7 +62,7 @@ def test_date_filter_is_offered(staff_client, exchanges):
 def test_documents_and_chunks_are_browsable(staff_client, knowledge_base):
     html = staff_client.get(reverse("admin:documents_document_changelist")).content.decode()
     assert "garden/roses.md" in html and 'class="field-chunk_count">' in html
-    roses = Document.objects.get(source="garden/roses.md")
+    roses = Document.objects.get(path="garden/roses.md")
     assert staff_client.get(reverse("admin:documents_document_change", args=[roses.pk])).status_code == 200
     chunk = Chunk.objects.filter(document=roses).first()
     html = staff_client.get(reverse("admin:documents_chunk_changelist"), {"q": "tomatoes"}).content.decode()

@@ -59,8 +59,8 @@ def test_upload_imports_the_good_files_and_reports_the_others_by_name(staff_clie
         "admin:documents_importjob_change", args=[job.pk]
     )
     documents = Document.objects.filter(collection="manuals")
-    assert sorted(documents.values_list("source", flat=True)) == ["kettle.txt", "roses.md"]
-    assert Chunk.objects.filter(document__source="roses.md", heading="Garden › Roses").exists()
+    assert sorted(documents.values_list("path", flat=True)) == ["kettle.txt", "roses.md"]
+    assert Chunk.objects.filter(document__path="roses.md", heading="Garden › Roses").exists()
     assert (job.kind, job.status, job.collection, job.started_by) == (
         ImportJobKind.UPLOAD, ImportJobStatus.PARTLY_FAILED, "manuals", staff_user
     )  # fmt: skip
@@ -170,13 +170,13 @@ def test_staff_need_the_add_document_permission(client, db):
 
     # Without permission to view import jobs, the result is shown on the document list.
     assert response["Location"] == reverse("admin:documents_document_changelist") + "?collection__exact=manuals"
-    assert Document.objects.get().source == "kettle.txt"
+    assert Document.objects.get().path == "kettle.txt"
 
 
 def test_the_document_list_links_to_the_upload_and_shows_chunk_counts(staff_client, knowledge_base):
     html = staff_client.get(reverse("admin:documents_document_changelist")).content.decode()
     assert UPLOAD_URL in html and "Upload files" in html
-    roses = Document.objects.get(source="garden/roses.md")
+    roses = Document.objects.get(path="garden/roses.md")
     assert f'class="field-chunk_count">{roses.chunks.count()}<' in html
     assert 'class="field-created_at' in html  # the import date
     assert staff_client.get(reverse("admin:documents_document_add"))["Location"] == UPLOAD_URL
@@ -211,7 +211,7 @@ def answered(knowledge_base, alice):
 
 
 def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staff_client, answered):
-    roses = Document.objects.get(source="garden/roses.md")
+    roses = Document.objects.get(path="garden/roses.md")
     cited = MessageSource.objects.filter(message=answered, chunk__document=roses)
     cited_pks = list(cited.values_list("pk", flat=True))
     assert cited_pks
@@ -230,14 +230,14 @@ def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staf
 
 
 def test_deleting_selected_documents_removes_their_chunks(staff_client, answered):
-    selected = list(Document.objects.exclude(source="kettle.txt").values_list("pk", flat=True))
+    selected = list(Document.objects.exclude(path="kettle.txt").values_list("pk", flat=True))
     response = staff_client.post(
         reverse("admin:documents_document_changelist"),
         {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
     )
     assert response.status_code == 302
-    assert list(Document.objects.values_list("source", flat=True)) == ["kettle.txt"]
-    assert set(Chunk.objects.values_list("document__source", flat=True)) == {"kettle.txt"}
+    assert list(Document.objects.values_list("path", flat=True)) == ["kettle.txt"]
+    assert set(Chunk.objects.values_list("document__path", flat=True)) == {"kettle.txt"}
     assert answered.sources.count() >= 1
     assert len(log_messages(Document, DELETION)) == 2
 
@@ -259,7 +259,7 @@ def vectors() -> dict[int, np.ndarray]:
 def test_reembedding_current_vectors_changes_nothing(staff_client, knowledge_base):
     before = vectors()
 
-    response = reembed(staff_client, Document.objects.filter(source="kettle.txt"))
+    response = reembed(staff_client, Document.objects.filter(path="kettle.txt"))
 
     job = ImportJob.objects.get()
     assert (job.kind, job.status, job.collection) == (ImportJobKind.REEMBED, ImportJobStatus.SUCCEEDED, "default")
@@ -272,12 +272,12 @@ def test_reembedding_current_vectors_changes_nothing(staff_client, knowledge_bas
 def test_reembedding_rewrites_stale_vectors_of_the_whole_collection_only(staff_client, docs_dir, monkeypatch):
     services.documents_import(paths=[docs_dir], collection="default")
     services.documents_import(paths=[docs_dir / "kettle.txt"], collection="other")
-    stale = Chunk.objects.filter(document__collection="default", document__source="garden/roses.md").first()
+    stale = Chunk.objects.filter(document__collection="default", document__path="garden/roses.md").first()
     other = Chunk.objects.get(document__collection="other")
     Chunk.objects.filter(pk__in=[stale.pk, other.pk]).update(embedding=[0.0] * 384)
     monkeypatch.setattr(services, "EMBED_POOL_CHUNKS", 2)  # several batches even for this small collection
 
-    reembed(staff_client, Document.objects.filter(collection="default", source="kettle.txt"))
+    reembed(staff_client, Document.objects.filter(collection="default", path="kettle.txt"))
 
     expected = MiniLMEmbeddings().embed_query(f"{stale.heading}\n{stale.text}")
     assert np.allclose(Chunk.objects.get(pk=stale.pk).embedding, expected, rtol=0, atol=1e-5)

@@ -83,7 +83,7 @@ def _pdf(objects: list[bytes]) -> bytes:
 def stored() -> dict[tuple[str, str], tuple]:
     """Everything an import could change about the stored documents and their chunks."""
     return {
-        (document.collection, document.source): (
+        (document.collection, document.path): (
             document.title,
             document.content_hash,
             document.updated_at,
@@ -170,7 +170,7 @@ def test_a_truncated_new_version_of_a_stored_pdf_leaves_the_stored_document_as_i
     report = documents_import(paths=[docs_dir])
 
     assert [source for source, _ in report.failed] == ["manual.pdf"]
-    assert stored() == before and Document.objects.get(source="manual.pdf").title == "Bike manual"
+    assert stored() == before and Document.objects.get(path="manual.pdf").title == "Bike manual"
 
 
 def test_a_file_over_the_import_limit_is_refused_by_name(docs_dir, db, settings, capsys):
@@ -182,7 +182,7 @@ def test_a_file_over_the_import_limit_is_refused_by_name(docs_dir, db, settings,
 
     assert failure.value.returncode == 1
     assert "FAILED  huge.txt: larger than the 1000\xa0bytes import limit (1005\xa0bytes)" in capsys.readouterr().err
-    assert sorted(Document.objects.values_list("source", flat=True)) == sorted(KNOWLEDGE_BASE)
+    assert sorted(Document.objects.values_list("path", flat=True)) == sorted(KNOWLEDGE_BASE)
 
 
 def test_a_file_larger_than_memory_is_refused_without_being_read(docs_dir, db):
@@ -205,7 +205,7 @@ def test_pdf_text_with_nul_and_half_surrogate_pairs_is_stored_without_them(docs_
     report = documents_import(paths=[docs_dir])
 
     assert report.failed == [] and sorted(report.added) == sorted([*KNOWLEDGE_BASE, "odd-font.pdf"])
-    document = Document.objects.get(source="odd-font.pdf")
+    document = Document.objects.get(path="odd-font.pdf")
     assert document.title == "Tt"
     assert [chunk.text for chunk in document.chunks.all()] == ["Oil\ufffd chain\ufffd!"]
 
@@ -232,7 +232,7 @@ def test_a_path_too_long_to_store_is_refused_by_name(knowledge_base, docs_dir):
 
     [(source, reason)] = report.failed
     assert source == deep.relative_to(docs_dir).as_posix()
-    assert reason == "the path is longer than the 500 characters a source name can have"
+    assert reason == "the path is longer than the 500 characters a document path can have"
     assert sorted(report.unchanged) == sorted(KNOWLEDGE_BASE)
 
 
@@ -299,7 +299,7 @@ def test_path_tricks_in_uploaded_file_names_leave_only_a_base_name(staff_client,
 
     post_files(staff_client, {name: f"Notes\n\nNotes number {n}.".encode() for n, name in enumerate(names)})
 
-    assert sorted(Document.objects.values_list("source", flat=True)) == sorted(names.values())
+    assert sorted(Document.objects.values_list("path", flat=True)) == sorted(names.values())
     assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*")] == ["uploads"]
 
 

@@ -17,7 +17,7 @@ def import_command(db):
 def test_import_reads_folders_recursively_and_names_sources_relative_to_them(import_command, docs_dir):
     import_command(docs_dir)
 
-    documents = {d.source: d for d in Document.objects.all()}
+    documents = {d.path: d for d in Document.objects.all()}
     assert set(documents) == {"kettle.txt", "garden/roses.md", "bikes.html"}
     assert documents["garden/roses.md"].title == "Garden"
     assert documents["bikes.html"].metadata["file_type"] == "html"
@@ -39,7 +39,7 @@ def test_reimporting_unchanged_files_does_no_work(import_command, docs_dir):
 
 def test_a_changed_file_replaces_its_chunks(import_command, docs_dir):
     import_command(docs_dir)
-    kettle = Document.objects.get(source="kettle.txt")
+    kettle = Document.objects.get(path="kettle.txt")
     old_chunk_ids = set(kettle.chunks.values_list("pk", flat=True))
     (docs_dir / "kettle.txt").write_text("Kettle care\n\nUse citric acid instead of vinegar.")
 
@@ -47,7 +47,7 @@ def test_a_changed_file_replaces_its_chunks(import_command, docs_dir):
 
     assert report.replaced == ["kettle.txt"] and len(report.unchanged) == 2
     kettle.refresh_from_db()
-    assert Document.objects.filter(source="kettle.txt").count() == 1
+    assert Document.objects.filter(path="kettle.txt").count() == 1
     assert [c.text for c in kettle.chunks.all()] == ["Use citric acid instead of vinegar."]
     assert not Chunk.objects.filter(pk__in=old_chunk_ids).exists()
 
@@ -69,14 +69,14 @@ def test_empty_files_are_reported_and_not_stored(docs_dir, db):
     write_files(docs_dir, {"empty.txt": "", "blank.html": "<html><body><script>x()</script></body></html>"})
     report = documents_import(paths=[docs_dir])
     assert sorted(report.empty) == ["blank.html", "empty.txt"]
-    assert not Document.objects.filter(source__in=["empty.txt", "blank.html"]).exists()
+    assert not Document.objects.filter(path__in=["empty.txt", "blank.html"]).exists()
 
 
 def test_collections_are_separate(docs_dir, db):
     documents_import(paths=[docs_dir], collection="one")
     documents_import(paths=[docs_dir / "kettle.txt"], collection="two")
     assert Document.objects.filter(collection="one").count() == 3
-    assert list(Document.objects.filter(collection="two").values_list("source", flat=True)) == ["kettle.txt"]
+    assert list(Document.objects.filter(collection="two").values_list("path", flat=True)) == ["kettle.txt"]
 
 
 def test_a_failure_while_writing_leaves_no_half_document(docs_dir, db, monkeypatch):
@@ -84,7 +84,7 @@ def test_a_failure_while_writing_leaves_no_half_document(docs_dir, db, monkeypat
 
     def fail_for_roses(chunks, *args, **kwargs):
         chunks = list(chunks)
-        if chunks[0].document.source == "garden/roses.md":
+        if chunks[0].document.path == "garden/roses.md":
             raise RuntimeError("connection lost")
         return real_bulk_create(chunks, *args, **kwargs)
 
@@ -93,8 +93,8 @@ def test_a_failure_while_writing_leaves_no_half_document(docs_dir, db, monkeypat
         documents_import(paths=[docs_dir])
 
     # Files are taken in name order: bikes.html was written whole, roses not at all.
-    assert list(Document.objects.values_list("source", flat=True)) == ["bikes.html"]
-    assert Chunk.objects.filter(document__source="bikes.html").exists()
+    assert list(Document.objects.values_list("path", flat=True)) == ["bikes.html"]
+    assert Chunk.objects.filter(document__path="bikes.html").exists()
 
 
 def test_an_embedding_failure_is_reported_for_the_files_of_that_batch(docs_dir, db, monkeypatch):

@@ -16,7 +16,7 @@ def test_two_imports_of_the_same_folder_at_once_store_each_document_once(docs_di
     reports, errors = run_at_once(lambda: services.documents_import(paths=[docs_dir]))
 
     assert errors == [] and all(not report.failed for report in reports)
-    assert sorted(Document.objects.values_list("source", flat=True)) == ["bikes.html", "garden/roses.md", "kettle.txt"]
+    assert sorted(Document.objects.values_list("path", flat=True)) == ["bikes.html", "garden/roses.md", "kettle.txt"]
     assert not Chunk.objects.values("document", "position").annotate(n=Count("id")).filter(n__gt=1).exists()
     alone = services.documents_import(paths=[docs_dir], collection="reference")
     assert Chunk.objects.filter(document__collection="default").count() == alone.chunks_written
@@ -40,8 +40,8 @@ def test_an_embedding_failure_part_way_keeps_what_was_stored_and_the_next_import
     assert len(first.added) == 2 and len(first.failed) == 1
     failed_source, reason = first.failed[0]
     assert "embedding failed" in reason and "killed" in reason
-    assert not Document.objects.filter(source=failed_source).exists()
-    stored = {d.source: d.chunks.count() for d in Document.objects.all()}
+    assert not Document.objects.filter(path=failed_source).exists()
+    stored = {d.path: d.chunks.count() for d in Document.objects.all()}
     assert all(count > 0 for count in stored.values())
 
     monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", real_embed)

@@ -97,7 +97,7 @@ def _unit(**components: float) -> list[float]:
 
 
 def _document(source: str, vectors: list[list[float]]) -> Document:
-    document = Document.objects.create(source=source, title=source, content_hash="0" * 64)
+    document = Document.objects.create(path=source, title=source, content_hash="0" * 64)
     Chunk.objects.bulk_create(
         Chunk(document=document, position=i, heading="", text=f"{source} part {i}", embedding=vector)
         for i, vector in enumerate(vectors)
@@ -137,7 +137,7 @@ def test_a_changed_file_and_a_re_embedding_refresh_the_document_vector(knowledge
 
     (docs_dir / "kettle.txt").write_text("Kettles\n\nA kettle boils water for tea in two minutes.\n")
     documents_import(paths=[docs_dir], collection="default")
-    kettle = Document.objects.get(source="kettle.txt")
+    kettle = Document.objects.get(path="kettle.txt")
     chunk = kettle.chunks.get()
     assert _cosine(kettle.embedding, chunk.embedding) == pytest.approx(1, abs=1e-5)
 

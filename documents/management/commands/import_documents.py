@@ -27,10 +27,10 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="file", desc="Importing", disable=verbosity == 0 or total == 0) as bar:
             report = documents_import(paths=paths, collection=collection, on_file_done=lambda _: bar.update())
 
-        for source, reason in report.failed:
-            self.stderr.write(self.style.ERROR(f"FAILED  {source}: {reason}"))
-        for source in report.empty:
-            self.stdout.write(self.style.WARNING(f"EMPTY   {source}: no text found, skipped"))
+        for path, reason in report.failed:
+            self.stderr.write(self.style.ERROR(f"FAILED  {path}: {reason}"))
+        for path in report.empty:
+            self.stdout.write(self.style.WARNING(f"EMPTY   {path}: no text found, skipped"))
         self.stdout.write(
             f"Collection {collection!r}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.empty)} empty, {len(report.failed)} failed; "
