@@ -23,10 +23,6 @@ _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 logger = logging.getLogger("ragchat.request")
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 def _id_for(request: HttpRequest) -> str:
     given = request.headers.get("X-Request-ID", "")
     return given if _ACCEPTED_ID.fullmatch(given) else uuid.uuid4().hex

@@ -18,7 +18,7 @@ from conftest import KNOWLEDGE_BASE
 from documents.forms import UploadForm
 from documents.models import Document, ImportJob, ImportJobStatus
 from documents.services import documents_import, documents_upload
-from documents.tests.pdf import make_pdf
+from documents.tests.pdf import make_pdf, pdf_with_font_map
 
 UPLOAD_URL = reverse("admin:documents_document_upload")
 GOOD_PDF = make_pdf(["Oil the chain every month."], title="Bike manual")
@@ -30,54 +30,6 @@ CHROME_ONLY_HTML = (
     "<body><header>ACME</header><nav><a href='/'>Home</a> | <a href='/about'>About</a></nav>"
     "<noscript>Please enable JavaScript.</noscript><aside>Ads</aside><footer>© 2024</footer></body></html>"
 )
-
-
-def pdf_with_font_map(text: list[int], title: list[int] | None = None) -> bytes:
-    """A one-page PDF showing character codes 1, 2, 3… that its font maps to the UTF-16 code units ``text``.
-
-    PDF producers write such maps (ToUnicode CMaps) and nothing stops one from mapping a code to
-    NUL or to half a surrogate pair; ``title``, if given, is the document title in UTF-16 too.
-    """
-    mapping = b"\n".join(b"<%02X> <%04X>" % (code, unit) for code, unit in enumerate(text, start=1))
-    cmap = (
-        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n1 begincodespacerange <00> <FF> "
-        b"endcodespacerange\n%d beginbfchar\n%s\nendbfchar\nendcmap CMapName currentdict /CMap defineresource "
-        b"pop end end" % (len(text), mapping)
-    )
-    shown = b"".join(b"%02X" % code for code in range(1, len(text) + 1))
-    content = b"BT /F1 12 Tf 72 720 Td <%s> Tj ET" % shown
-    info = b"<< /Title <FEFF%s> >>" % b"".join(b"%04X" % unit for unit in title) if title is not None else b"<< >>"
-    return _pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            _stream(content),
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
-            _stream(cmap),
-            info,
-        ]
-    )
-
-
-def _stream(data: bytes) -> bytes:
-    return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data)
-
-
-def _pdf(objects: list[bytes]) -> bytes:
-    """Number the objects from 1 and add the cross-reference table that lets a reader find them."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, len(objects))
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 def stored() -> dict[tuple[str, str], tuple]:

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from documents.chunking import HEADING_SEPARATOR, MIN_TEXT_TOKENS, MODEL_MAX_TOKENS, chunk_document
 from documents.embeddings import token_count
 from documents.extract import SUPPORTED_SUFFIXES, ExtractedDocument, ExtractionError, Section, extract
-from documents.tests.pdf import make_pdf
-from documents.tests.test_hostile_files import pdf_with_font_map
+from documents.tests.pdf import make_pdf, pdf_with_font_map
 
 PROPERTIES = settings(max_examples=100, deadline=None)  # the CPU is shared: few examples, no timing
 CHUNKING_PROPERTIES = settings(max_examples=50, deadline=None)
