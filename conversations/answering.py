@@ -61,6 +61,7 @@ class Exchange:
         self.usage = llm.Usage()
         self.model_name = ""
         self.error = ""
+        self.error_detail = ""
         self.latency_ms: int | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -86,7 +87,8 @@ class Exchange:
         except Exception as exc:  # the model or the search failed: keep the question, say why
             logger.exception("Answering failed")
             model = self.setup.model if self.setup else None
-            self.error = describe_failure(exc, timeout=model.timeout if model else None)
+            failure = describe_failure(exc, timeout=model.timeout if model else None)
+            self.error, self.error_detail = failure.reason, failure.detail
         finally:
             self.latency_ms = round((time.perf_counter() - started) * 1000)
 
@@ -157,14 +159,27 @@ def _history(message: Message) -> list[tuple[str, str, str]]:
     return [(m.question, m.search_query, m.answer) for m in recent][::-1]
 
 
+# Waits between attempts to save an answer while the database is away (a restart takes seconds).
+SAVE_RETRY_WAITS = (0.5, 1, 2, 4, 8)
+
+
 def _record(message: Message, exchange: Exchange) -> None:
-    """Save the outcome; if the database dropped the connection meanwhile (a restart), reconnect once."""
-    try:
-        _save_outcome(message, exchange)
-    except (OperationalError, InterfaceError) as exc:
-        logger.warning("Saving the answer failed (%s); reconnecting once", exc)
-        connection.close()
-        _save_outcome(message, exchange)
+    """Save the outcome; while the database is away (a restart), retry on a fresh connection.
+
+    The waits add up to about 15 s. If the database is still away then, the error is raised for
+    the caller to report; the question stays stored, and shows as interrupted once it is stalled.
+    """
+    for wait in (*SAVE_RETRY_WAITS, None):
+        try:
+            _save_outcome(message, exchange)
+            break
+        except (OperationalError, InterfaceError) as exc:
+            if wait is None:
+                logger.error("Saving the answer failed; the database is still unavailable (%s)", exc)
+                raise
+            logger.warning("Saving the answer failed (%s); retrying in %s s", exc, wait)
+            connection.close()
+            time.sleep(wait)
     logger.info(
         "Answer recorded",
         extra={"message_id": message.pk, "status": message.status, "latency_ms": message.latency_ms},
@@ -175,6 +190,7 @@ def _save_outcome(message: Message, exchange: Exchange) -> None:
     answer = exchange.answer
     message.status = MessageStatus.FAILED if exchange.error else MessageStatus.ANSWERED
     message.error = exchange.error
+    message.error_detail = exchange.error_detail
     message.search_query = exchange.search_query
     message.prompt_version = exchange.setup.version if exchange.setup else None
     message.answer = answer.text

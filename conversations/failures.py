@@ -1,9 +1,12 @@
 """Why an answer failed, in words a user can act on.
 
-The message's ``error`` field is shown to its owner under the question, so it says what happened
-and what to do, followed by the exception's type and text in brackets for staff; the full trace
-is in the logs under the message's request id.
+The message's ``error`` is shown to its owner under the question, so it says what happened and
+what to do, and nothing more: exception texts can name hosts, addresses and database details.
+The exception's type and text go to ``error_detail``, shown to staff in the admin; the full
+trace is in the logs under the message's request id.
 """
+
+from dataclasses import dataclass
 
 from django.db import DatabaseError
 
@@ -37,9 +40,15 @@ def _reason(exc: Exception, timeout: float | None) -> str:
     return "an unexpected error stopped it. Please try again; if it keeps failing, tell an administrator"
 
 
-def describe_failure(exc: Exception, *, timeout: float | None = None) -> str:
+@dataclass(frozen=True)
+class Failure:
+    reason: str  # for the user
+    detail: str  # for staff
+
+
+def describe_failure(exc: Exception, *, timeout: float | None = None) -> Failure:
     detail = f"{type(exc).__name__}: {exc}"
     if len(detail) > DETAIL_CHARS:
         detail = detail[: DETAIL_CHARS - 1] + "…"
     reason = _reason(exc, timeout)
-    return f"{reason[0].upper()}{reason[1:]}. ({detail})"
+    return Failure(reason=f"{reason[0].upper()}{reason[1:]}.", detail=detail)

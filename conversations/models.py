@@ -168,7 +168,10 @@ class Message(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Retrieval plus answering.")
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="Why the answer failed, in words its owner can act on.")
+    error_detail = models.TextField(
+        blank=True, help_text="For staff: the exception behind the error (never shown to the owner)."
+    )
     flagged = models.BooleanField(default=False, help_text="Marked by a moderator for attention.")
     hidden = models.BooleanField(default=False, help_text="Hidden from its owner by a moderator.")
     expected_source = models.CharField(

@@ -5,8 +5,11 @@ never loses it.
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from conversations.models import Conversation, Feedback, Message, MessageStatus
@@ -62,42 +65,69 @@ def question_submit(
     """Store a question sent from the form, starting a conversation when none is given.
 
     Returns the message and whether it is new. A form sent twice (double click, browser retry)
-    carries the same submission id: the second time the first message is returned, and no second
-    conversation or message is made. The unique constraint settles two copies arriving at once.
+    carries the same submission id and the same text: the second time the first message is
+    returned, and no second conversation or message is made. A different question sent with a
+    used id (a form the page did not renew, or one the Back button brought back) is a new
+    question and is stored; so is one whose earlier copy a moderator hid. The unique constraint
+    settles two copies arriving at once.
     """
     if submission_id is not None:
         earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
-        if earlier is not None and earlier.conversation.owner_id == owner.pk:
+        if earlier is not None and _is_resubmission(earlier, owner=owner, question=question):
             return earlier, False
-        if earlier is not None:  # someone else's id (copied, or a forged form): not a resubmission
+        if earlier is not None:  # the id is taken by another question: store this one without it
             submission_id = None
     try:
-        with transaction.atomic():
-            if conversation is None:
-                conversation = conversation_create(owner=owner, chat_type=chat_type)
-            message = message_create(
-                conversation=conversation,
-                question=question,
-                chat_type=chat_type,
-                submission_id=submission_id,
-                request_id=request_id,
-            )
+        return _question_store(owner, conversation, question, chat_type, submission_id, request_id), True
     except IntegrityError:
-        earlier = Message.objects.submitted(owner=owner, submission_id=submission_id).first()
-        if earlier is None:  # another user's id, or another constraint: not a resubmission
+        earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
+        if earlier is None:  # another constraint failed: not a race between two copies
             raise
-        return earlier, False
-    return message, True
+        if _is_resubmission(earlier, owner=owner, question=question):
+            return earlier, False
+        return _question_store(owner, conversation, question, chat_type, None, request_id), True
 
 
-def message_reset(*, message: Message, request_id: str = "") -> Message:
-    """Clear an answer so the question can be answered again (retry or regenerate)."""
-    message.status = MessageStatus.PENDING
-    message.answer = message.error = ""
-    message.request_id = request_id or message.request_id
-    message.answer_started_at = timezone.now()
-    message.save(update_fields=["status", "answer", "error", "request_id", "answer_started_at"])
-    return message
+def _is_resubmission(earlier: Message, *, owner, question: str) -> bool:
+    return earlier.conversation.owner_id == owner.pk and earlier.question == question and not earlier.hidden
+
+
+def _question_store(owner, conversation, question, chat_type, submission_id, request_id) -> Message:
+    with transaction.atomic():
+        if conversation is None:
+            conversation = conversation_create(owner=owner, chat_type=chat_type)
+        return message_create(
+            conversation=conversation,
+            question=question,
+            chat_type=chat_type,
+            submission_id=submission_id,
+            request_id=request_id,
+        )
+
+
+def message_reset(*, message: Message, request_id: str = "") -> bool:
+    """Clear an answer so the question can be answered again (retry or regenerate).
+
+    One conditional update: only a finished answer, or one whose worker died (stalled), is reset,
+    so two clicks at once answer once. The old answer's feedback goes with it. Returns whether
+    this call reset it.
+    """
+    stalled_before = timezone.now() - timedelta(seconds=settings.ANSWER_STALL_SECONDS)
+    finished = Q(status__in=[MessageStatus.ANSWERED, MessageStatus.FAILED])
+    stalled = Q(status=MessageStatus.PENDING, answer_started_at__lt=stalled_before)
+    reset = Message.objects.filter(finished | stalled, pk=message.pk).update(
+        status=MessageStatus.PENDING,
+        answer="",
+        error="",
+        error_detail="",
+        feedback=None,
+        feedback_comment="",
+        feedback_at=None,
+        request_id=request_id or message.request_id,
+        answer_started_at=timezone.now(),
+    )
+    message.refresh_from_db()
+    return bool(reset)
 
 
 def message_set_feedback(*, message: Message, feedback: Feedback, comment: str = "") -> Message:

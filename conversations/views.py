@@ -1,26 +1,33 @@
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import answering, services
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
-from conversations.models import Conversation, Message, MessageStatus
+from conversations.models import Conversation, Message
 from documents.models import Chunk
 from ragchat.ratelimit import RateLimit
 
 CONVERSATIONS_PER_PAGE = 20
+UNRECORDED = (
+    "The database became unavailable while answering, so this answer could not be saved. "
+    "Your question is saved: reload the page in a moment and retry it."
+)
 
 
 def _get_conversation_for_user(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -51,6 +58,7 @@ def _wants_fragment(request: HttpRequest) -> bool:
 
 
 @login_required
+@never_cache
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, QuestionForm())
@@ -70,6 +78,7 @@ def _render_list(request: HttpRequest, form: QuestionForm, status: int = 200) ->
 
 
 @login_required
+@never_cache
 @require_POST
 def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
@@ -80,6 +89,7 @@ def conversation_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_GET
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _get_conversation_for_user(request, conversation_id)
@@ -97,6 +107,7 @@ def _render_detail(request: HttpRequest, conversation: Conversation, form: Quest
 
 
 @login_required
+@never_cache
 @require_POST
 def message_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _get_conversation_for_user(request, conversation_id)
@@ -117,19 +128,21 @@ def _ask_limit() -> RateLimit:
 
 def _too_fast(request: HttpRequest, form: QuestionForm) -> bool:
     """Whether the user has used up this window's questions; if so the form says until when."""
+    refusal = _rate_refusal(request)
+    if refusal:
+        form.add_error("question", forms.ValidationError(refusal, code="rate_limited"))
+    return bool(refusal)
+
+
+def _rate_refusal(request: HttpRequest) -> str:
+    """Why a question (asked or regenerated: each is a model call) is refused now, or "" if it is not."""
     limit = _ask_limit()
     if not limit.exceeded(str(request.user.pk)):
-        return False
-    form.add_error(
-        "question",
-        forms.ValidationError(
-            "You have asked %(limit)s questions in %(window)s seconds, the most this site allows. "
-            "Please wait %(wait)s seconds and ask again.",
-            code="rate_limited",
-            params={"limit": limit.limit, "window": limit.window, "wait": limit.retry_after()},
-        ),
+        return ""
+    return (
+        f"You have asked {limit.limit} questions in {limit.window} seconds, the most this site allows. "
+        f"Please wait {limit.retry_after()} seconds and ask again."
     )
-    return True
 
 
 def _ask(request: HttpRequest, conversation: Conversation | None, form: QuestionForm) -> HttpResponse:
@@ -177,9 +190,17 @@ def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
     The start event carries the submission id for the form's next question.
     """
     yield _event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id())
-    for piece in answering.stream_answer(message=message):
-        yield _event("delta", text=piece)
-    yield _event("done", status=message.status, html=_message_html(request, message))
+    try:
+        # Closed explicitly: when the reader goes away, the partial answer is recorded now,
+        # not whenever the interpreter gets round to finalising the generator.
+        with closing(answering.stream_answer(message=message)) as pieces:
+            for piece in pieces:
+                yield _event("delta", text=piece)
+        html = _message_html(request, message)
+    except DatabaseError:
+        yield _event("error", text=UNRECORDED)
+        return
+    yield _event("done", status=message.status, html=html)
 
 
 def _event(kind: str, **data) -> str:
@@ -194,10 +215,16 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
     if not _is_last(message):
         flash.error(request, "Only the last answer of a conversation can be regenerated.")
         return redirect(_message_url(message))
-    if message.status == MessageStatus.PENDING and not message.is_stalled:
+    refusal = _rate_refusal(request)
+    if refusal:
+        flash.error(request, refusal)
+        form = QuestionForm(initial={"chat_type": message.conversation.chat_type})
+        return _render_detail(request, message.conversation, form, status=429)
+    if not services.message_reset(message=message, request_id=request.request_id):
         flash.info(request, "This question is still being answered.")
         return redirect(_message_url(message))
-    return _answer(request, services.message_reset(message=message, request_id=request.request_id))
+    _ask_limit().hit(str(request.user.pk))
+    return _answer(request, message)
 
 
 @login_required

@@ -53,7 +53,8 @@ def test_a_model_error_is_stored_on_the_message_and_the_question_kept(knowledge_
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
     assert message.question == "When to prune roses?"
-    assert "500" in message.error and "overloaded" in message.error
+    assert message.error == "The language model service failed (HTTP 500). Please try again."
+    assert message.error_detail.startswith("OpenAIAPIError: Error code: 500") and "overloaded" in message.error_detail
     assert message.answer == ""
     # What was retrieved is still recorded, for whoever investigates.
     assert MessageSource.objects.filter(message=message).exists()
@@ -64,7 +65,8 @@ def test_a_model_that_times_out_fails_cleanly(knowledge_base, conversation, open
     settings.CHAT_MODEL_TIMEOUT = 0.5
     message = answer_question(conversation=conversation, question="Roses?", chat_type=ChatType.ANSWER)
     assert message.status == MessageStatus.FAILED
-    assert "Timeout" in message.error
+    assert message.error == "The language model did not answer within 0.5 seconds. Please try again."
+    assert "Timeout" in message.error_detail
 
 
 def test_earlier_exchanges_are_sent_as_history(knowledge_base, conversation, openai_stub):

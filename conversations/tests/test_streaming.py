@@ -51,7 +51,7 @@ def test_a_model_stream_that_breaks_keeps_what_arrived_and_marks_the_message_fai
     message = Message.objects.get(pk=events[0]["message_id"])
     assert message.status == MessageStatus.FAILED
     assert message.answer == "Prune roses in "
-    assert message.error
+    assert message.error == "The language model service could not be reached. Please try again later."
     assert events[-1]["status"] == "failed"
     assert "The answer is incomplete" in events[-1]["html"] and "Retry" in events[-1]["html"]
 
@@ -120,3 +120,28 @@ def test_message_actions_are_404_for_other_users(client, bob, knowledge_base, al
     assert response.status_code == 404
     message.refresh_from_db()
     assert message.feedback is None
+
+
+def test_a_closed_response_records_the_partial_answer_at_once(
+    transactional_db, alice_client, knowledge_base, openai_stub, monkeypatch
+):
+    """The server closes the response when the client goes away; the answer must not wait for the
+    interpreter to finalise the answering generator (here something still holds it)."""
+    held = []
+
+    def stream_answer(*, message):
+        held.append(real(message=message))
+        return held[-1]
+
+    real = answering.stream_answer
+    monkeypatch.setattr(answering, "stream_answer", stream_answer)
+    openai_stub.reply = "one two three four five six"
+    response = ask_streaming(alice_client, "When to prune roses?")
+    stream = iter(response.streaming_content)
+    start = json.loads(next(stream))
+    next(stream)
+    response.close()
+
+    message = Message.objects.get(pk=start["message_id"])
+    assert message.status == MessageStatus.FAILED and message.error == answering.STOPPED
+    assert message.answer == "one "

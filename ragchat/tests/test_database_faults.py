@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from conversations import answering, views
 from conversations.models import Message, MessageStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,3 +54,54 @@ def test_an_answer_survives_the_database_dropping_our_connection_mid_answer(alic
 def _terminate(backend_pid: int) -> None:
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+
+
+def _ask_streaming(client, question: str):
+    response = client.post(
+        reverse("conversations:create"),
+        {"question": question, "chat_type": "answer"},
+        HTTP_ACCEPT="application/x-ndjson",
+    )
+    return iter(response.streaming_content)
+
+
+def _rest(stream) -> list[dict]:
+    return [json.loads(line) for chunk in stream for line in chunk.decode().splitlines()]
+
+
+def test_an_answer_in_flight_is_recorded_once_the_restarted_database_is_back(
+    alice_client, knowledge_base, openai_stub, database_server
+):
+    """A real restart of the server (a fast shutdown, then a start) in the middle of a stream."""
+    openai_stub.reply = "Prune roses in late winter, just above an outward bud [1]."
+    stream = _ask_streaming(alice_client, "When to prune roses?")
+    start = json.loads(next(stream))
+    assert json.loads(next(stream))["type"] == "delta"
+
+    database_server.stop()
+    back = database_server.start_after(2)
+    events = _rest(stream)  # the rest of the answer; saving it waits for the database
+    back.join()
+
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "answered"
+    message = Message.objects.get(pk=start["message_id"])
+    assert message.status == MessageStatus.ANSWERED and message.answer == openai_stub.reply
+    assert message.sources.count() == len(message.context_used) > 0
+
+
+def test_a_database_away_for_too_long_ends_the_stream_with_an_error_event(
+    alice_client, knowledge_base, openai_stub, database_server, monkeypatch
+):
+    monkeypatch.setattr(answering, "SAVE_RETRY_WAITS", (0.1, 0.2))
+    openai_stub.reply = "Prune roses in late winter [1]."
+    stream = _ask_streaming(alice_client, "When to prune roses?")
+    start = json.loads(next(stream))
+    next(stream)
+
+    database_server.stop()
+    events = _rest(stream)
+    database_server.start()
+
+    assert events[-1] == {"type": "error", "text": views.UNRECORDED}
+    message = Message.objects.get(pk=start["message_id"])
+    assert message.status == MessageStatus.PENDING  # the question is kept; it shows as interrupted once stalled

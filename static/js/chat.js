@@ -102,6 +102,11 @@ async function streamAnswer(form, article, { onDone } = {}) {
         if (form.elements.submission_id) form.elements.submission_id.value = event.next_submission_id;
       } else if (event.type === "delta") {
         live.textContent += event.text;
+      } else if (event.type === "error") {
+        // The answer could not be recorded (the database went away): say so where it was streaming.
+        live.setAttribute("aria-busy", "false");
+        live.insertAdjacentHTML("afterend", '<p class="error" role="alert"></p>');
+        live.nextElementSibling.textContent = event.text;
       } else if (event.type === "done") {
         const finished = messageFromHtml(event.html);
         // Only the newest answer can be regenerated: drop the button from the earlier ones.
