@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "accounts",
     "documents",
     "conversations",
+    # Staff concerns, each a model-less app (README, "How the code is laid out").
+    "evaluation",
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conftest import answer_question
 from conversations import datacare, services
-from conversations.evaluation import load_questions
+from evaluation.evalset import load_questions
 from conversations.models import ChatType, Conversation, Feedback, Message, MessageSource
 
 DATA_CARE_COMMANDS = ["export_user_data", "delete_user_data", "purge_conversations", "export_dataset"]
