@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "documents",
     "conversations",
     # Staff concerns, each a model-less app (README, "How the code is laid out").
+    "datacare",
     "evaluation",
 ]
 
