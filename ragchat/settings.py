@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     # Staff concerns, each a model-less app (README, "How the code is laid out").
     "datacare",
     "evaluation",
+    "insight",
+    "moderation",
 ]
 
 MIDDLEWARE = [

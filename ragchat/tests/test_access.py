@@ -106,7 +106,9 @@ PUBLIC_URL_NAMES = {
 
 URLS = list(_walk(get_resolver().url_patterns))
 PUBLIC_URLS = [p for p in URLS if p.name in PUBLIC_URL_NAMES]
-ADMIN_URLS = [p for p in URLS if p not in PUBLIC_URLS and p.namespace.split(":")[0] == "admin"]
+# Everything under /admin/ is for staff: Django's admin and the staff pages included before it (insight).
+ADMIN_ROOT = reverse("admin:index").removeprefix("/")
+ADMIN_URLS = [p for p in URLS if p not in PUBLIC_URLS and p.route.startswith(ADMIN_ROOT)]
 USER_URLS = [p for p in URLS if p not in PUBLIC_URLS and p not in ADMIN_URLS]
 # User URLs naming a row (a conversation, a message) and those that do not (the list, the password form).
 OBJECT_URLS = [p for p in USER_URLS if p.kwargs]
@@ -124,9 +126,12 @@ def test_the_walk_finds_urls_of_every_kind():
     assert {"conversations:list", "conversations:detail", "conversations:passage", "password_change"} <= {
         p.name for p in USER_URLS
     }
-    assert {"admin:index", "admin:conversations_message_change", "admin:auth_user_password_change"} <= {
-        p.name for p in ADMIN_URLS
-    }
+    assert {
+        "admin:index",
+        "admin:conversations_message_change",
+        "admin:auth_user_password_change",
+        "insight:index",
+    } <= {p.name for p in ADMIN_URLS}
     assert {"login", "admin:login"} <= {p.name for p in PUBLIC_URLS}
     assert OBJECT_URLS and PAGE_URLS and MESSAGE_URLS
 
@@ -340,9 +345,8 @@ def registered_models() -> list:
 
 def admin_model_of(pattern: UrlPattern):
     """The model whose ModelAdmin serves the URL (admin/<app>/<model>/...); None for the site's own views."""
-    root = reverse("admin:index").removeprefix("/")
     for model in registered_models():
-        if pattern.route.startswith(f"{root}{model._meta.app_label}/{model._meta.model_name}/"):
+        if pattern.route.startswith(f"{ADMIN_ROOT}{model._meta.app_label}/{model._meta.model_name}/"):
             return model
     return None
 
