@@ -1,5 +1,6 @@
 """Fixtures shared by every test: users, a small knowledge base, and a clean configuration."""
 
+import io
 import json
 import threading
 
@@ -7,6 +8,7 @@ import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 
 from conversations.tests.openai_stub import OpenAIStub
@@ -195,3 +197,10 @@ def fake_chat_model(monkeypatch):
         return model
 
     return install
+
+
+def run_command(name: str, *args) -> tuple[str, str]:
+    """Run a management command; return what it wrote to stdout and to stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command(name, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()

@@ -27,6 +27,11 @@ INSTALLED_APPS = [
     "accounts",
     "documents",
     "conversations",
+    # Staff concerns, each a model-less app (README, "How the code is laid out").
+    "datacare",
+    "evaluation",
+    "insight",
+    "moderation",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,8 @@ from ragchat import health
 urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
+    # Staff pages of their own under /admin/, before the admin's catch-all.
+    path("admin/insight/", include("insight.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,12 +1,10 @@
-import json
-
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from conftest import answer_question, make_user
 from conversations import prompts, services
-from conversations.models import ChatModelConfig, ChatType, Message, PromptVersion
+from conversations.models import ChatModelConfig, ChatType, PromptVersion
 
 
 @pytest.fixture
@@ -125,27 +123,3 @@ def test_api_keys_are_masked_in_the_admin(staff_client):
     staff_client.post(change, fields | {"clear_api_key": "on"})
     config.refresh_from_db()
     assert config.api_key() == ""
-
-
-def test_messages_become_evaluation_questions_once_a_moderator_sets_the_expected_source(
-    staff_client, knowledge_base, alice, tmp_path, docs_dir
-):
-    conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    good = answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
-    unset = answer_question(conversation=conversation, question="Kettle?", chat_type="answer")
-    Message.objects.filter(pk=good.pk).update(expected_source="garden/roses.md")
-    response = staff_client.post(
-        reverse("admin:conversations_message_changelist"),
-        {"action": "export_evaluation", "_selected_action": [good.pk, unset.pk]},
-    )
-    lines = [json.loads(line) for line in response.content.decode().splitlines()]
-    assert lines == [{"id": f"message-{good.pk}", "question": "When to prune roses?",
-                      "expected_source": "garden/roses.md"}]  # fmt: skip
-    assert response["X-Skipped-Without-Expected-Source"] == "1"
-
-    # The file is valid input for `evaluate`.
-    from django.core.management import call_command
-
-    questions = tmp_path / "questions.jsonl"
-    questions.write_bytes(response.content)
-    call_command("evaluate", str(questions), "--corpus", str(docs_dir), verbosity=0)

@@ -9,9 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from conftest import KNOWLEDGE_BASE, answer_question, make_user
-from conversations import services as conversations
-from conversations.models import ChatType, MessageSource
+from conftest import KNOWLEDGE_BASE, make_user
 from documents import services
 from documents.embeddings import MiniLMEmbeddings
 from documents.forms import UploadForm, safe_upload_name
@@ -204,17 +202,9 @@ def test_import_job_pages_are_read_only(staff_client):
 # --- Delete -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def answered(knowledge_base, alice):
-    conversation = conversations.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-    return answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
-
-
-def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staff_client, answered):
+# What deleting does to the answers that cited a document: conversations/tests/test_document_deletion.py.
+def test_deleting_a_document_removes_its_chunks(staff_client, knowledge_base):
     roses = Document.objects.get(path="garden/roses.md")
-    cited = MessageSource.objects.filter(message=answered, chunk__document=roses)
-    cited_pks = list(cited.values_list("pk", flat=True))
-    assert cited_pks
 
     delete_url = reverse("admin:documents_document_delete", args=[roses.pk])
     assert staff_client.get(delete_url).status_code == 200  # the confirmation page
@@ -223,13 +213,10 @@ def test_deleting_a_document_removes_its_chunks_and_keeps_the_cited_sources(staf
     assert response.status_code == 302
     assert not Document.objects.filter(pk=roses.pk).exists()
     assert not Chunk.objects.filter(document_id=roses.pk).exists()
-    assert list(MessageSource.objects.filter(pk__in=cited_pks).values_list("chunk", flat=True)) == [None] * len(
-        cited_pks
-    )
     assert "default:garden/roses.md" in log_messages(Document, DELETION)
 
 
-def test_deleting_selected_documents_removes_their_chunks(staff_client, answered):
+def test_deleting_selected_documents_removes_their_chunks(staff_client, knowledge_base):
     selected = list(Document.objects.exclude(path="kettle.txt").values_list("pk", flat=True))
     response = staff_client.post(
         reverse("admin:documents_document_changelist"),
@@ -238,7 +225,6 @@ def test_deleting_selected_documents_removes_their_chunks(staff_client, answered
     assert response.status_code == 302
     assert list(Document.objects.values_list("path", flat=True)) == ["kettle.txt"]
     assert set(Chunk.objects.values_list("document__path", flat=True)) == {"kettle.txt"}
-    assert answered.sources.count() >= 1
     assert len(log_messages(Document, DELETION)) == 2
 
 

@@ -2,10 +2,18 @@ import contextlib
 import shlex
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from conversations import services
+from conversations.models import ChatType, Message, MessageSource, MessageStatus
+from documents.embeddings import MiniLMEmbeddings
+from documents.models import Chunk
+from documents.search import RetrievedChunk
+from ragchat.tests.access import BOBS_QUESTION
 
 
 @pytest.fixture
@@ -28,6 +36,51 @@ def unreachable_database():
             connection.settings_dict["NAME"] = real_name
 
     return outage
+
+
+_embed_documents = MiniLMEmbeddings.embed_documents
+_vectors: dict[str, list[float]] = {}
+
+
+@pytest.fixture
+def cheap_rows(settings, monkeypatch):
+    """Hash passwords with a fast hasher, and embed each text with the real model once per run.
+
+    There are some 200 access tests, each importing the knowledge base and answering a question;
+    these two costs made up most of their time. The vectors stay real, so retrieval still finds the
+    passage Bob's answer must cite for the passage URLs.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        new = [text for text in dict.fromkeys(texts) if text not in _vectors]
+        if new:
+            _vectors.update(zip(new, _embed_documents(self, new), strict=True))
+        return [_vectors[text] for text in texts]
+
+    monkeypatch.setattr(MiniLMEmbeddings, "embed_documents", embed_documents)
+
+
+@pytest.fixture
+def bobs_message(knowledge_base, bob) -> Message:
+    """Bob's conversation, with one answered question citing a passage of the knowledge base.
+
+    The answer is recorded from a stored chunk, not retrieved: these 200-odd tests import the same
+    five chunks (identical vectors) and roll them back each time, and in full runs a search now and
+    then came back without them (~2% of these tests). We believe the HNSW graph filling up with
+    dead exact duplicates is the cause; retrieval itself is tested elsewhere, access is tested here.
+    """
+    conversation = services.conversation_create(owner=bob, chat_type=ChatType.ANSWER)
+    message = services.message_create(conversation=conversation, question=BOBS_QUESTION, chat_type=ChatType.ANSWER)
+    chunk = Chunk.objects.select_related("document").get(text__contains="Prune roses")
+    document = chunk.document
+    passage = RetrievedChunk(chunk.pk, document.pk, document.collection, document.path, document.title,
+                             chunk.heading, chunk.text, chunk.position, score=1.0, similarity=1.0)  # fmt: skip
+    message.context_used = [{"n": 1, **asdict(passage)}]
+    message.answer, message.status = "Prune roses in late winter [1].", MessageStatus.ANSWERED
+    message.save()
+    MessageSource.objects.create(message=message, chunk=chunk, rank=1, score=1.0)
+    return message
 
 
 @pytest.fixture

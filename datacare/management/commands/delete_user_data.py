@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import datacare
+from datacare import services
 
 
 class Command(BaseCommand):
@@ -17,10 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only print what would be deleted.")
 
     def handle(self, *args, username: str, keep_account: bool, dry_run: bool, **options):
-        user = datacare.find_user(username)
+        user = services.find_user(username)
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        counts = datacare.user_data_delete(user=user, keep_account=keep_account, dry_run=dry_run)
+        counts = services.user_data_delete(user=user, keep_account=keep_account, dry_run=dry_run)
         if dry_run:
             self.stdout.write(f"Dry run: would delete {counts} of {username!r}; nothing was changed.")
         else:

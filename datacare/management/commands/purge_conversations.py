@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import datacare
+from datacare import services
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 )
         if older_than < 1:
             raise CommandError(f"DAYS must be at least 1, not {older_than}.")
-        counts = datacare.conversations_purge(older_than_days=older_than, dry_run=dry_run)
+        counts = services.conversations_purge(older_than_days=older_than, dry_run=dry_run)
         if dry_run:
             self.stdout.write(f"Dry run: would delete {counts} older than {older_than} days; nothing was changed.")
         else:

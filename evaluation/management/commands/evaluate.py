@@ -4,8 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from conversations.evaluation import QuestionFileError, evaluate, load_questions
 from documents.services import documents_import, find_source_files
+from evaluation.evalset import QuestionFileError, load_questions
+from evaluation.scoring import evaluate
 
 METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "retrieval_ms_p50", "retrieval_ms_p95"]
 
@@ -13,9 +14,12 @@ METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "retrieval_ms_p50", "r
 class Command(BaseCommand):
     help = (
         "Measure retrieval on a corpus with known answers. Imports --corpus into its own collection "
-        "(incrementally, like import_documents), runs every question of QUESTIONS (JSON lines with id, "
-        "question, expected_source relative to the corpus) through the chat's retrieval, and reports "
-        "recall@1/5/10, MRR@10 and retrieval latency p50/p95 (query embedding + search)."
+        "(incrementally, like import_documents), runs every question of QUESTIONS through the chat's "
+        "retrieval, and reports recall@1/5/10, MRR@10 and retrieval latency p50/p95 (query embedding + "
+        "search). QUESTIONS is an evaluation set: JSON lines, each an object with id, question and "
+        "expected_source (the path of the document that answers it, relative to the corpus); other keys "
+        "are ignored, so the files export_dataset and the Message admin's evaluation export write are "
+        "valid once every expected_source is filled in."
     )
 
     def add_arguments(self, parser):

@@ -1,26 +1,21 @@
-"""Data care: export or delete one user's data, purge old conversations, export an evaluation set.
+"""Data care: export or delete one user's data, purge old conversations.
 
 The management commands of the same names are thin wrappers around these functions.
 """
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from typing import TextIO
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
-from conversations.models import Conversation, Feedback, Message, MessageSource, MessageStatus
+from conversations.models import Conversation, Message, MessageSource
 
 # Personal account fields in a user's export; never the password hash, permissions or groups.
 ACCOUNT_FIELDS = ("username", "email", "first_name", "last_name", "date_joined", "last_login")
-# Salting the HMAC by purpose keeps dataset ids unrelated to any other use of SECRET_KEY.
-DATASET_ID_SALT = "ragchat.datacare.dataset_id"
 
 
 @dataclass(frozen=True)
@@ -35,13 +30,6 @@ class Counts:
     def __str__(self) -> str:
         text = f"{self.conversations} conversation(s), {self.messages} message(s), {self.sources} message source(s)"
         return text + (f", {self.accounts} account(s)" if self.accounts else "")
-
-
-@dataclass(frozen=True)
-class DatasetSummary:
-    lines: int = 0
-    thumbs_up: int = 0
-    thumbs_down: int = 0
 
 
 def find_user(username: str):
@@ -126,44 +114,3 @@ def conversations_purge(*, older_than_days: int, dry_run: bool = False) -> Count
         return _counts(old)
     with transaction.atomic():
         return _deleted(old.delete()[1])
-
-
-def dataset_id(message_pk: int) -> str:
-    """A stable pseudonym for a message: the same while SECRET_KEY stays, meaningless without it."""
-    return salted_hmac(DATASET_ID_SALT, str(message_pk), algorithm="sha256").hexdigest()[:16]
-
-
-def dataset_records(*, only_feedback: bool = False, since: date | None = None) -> Iterator[dict]:
-    """Answered, visible exchanges without anything that identifies a user or a conversation."""
-    messages = Message.objects.filter(status=MessageStatus.ANSWERED, hidden=False).order_by("created_at", "id")
-    if only_feedback:
-        messages = messages.filter(feedback__isnull=False)
-    if since:
-        messages = messages.filter(created_at__date__gte=since)
-    for message in messages.iterator(chunk_size=500):
-        yield {
-            "id": dataset_id(message.pk),
-            "question": message.question,
-            "search_query": message.search_query,
-            "answer": message.answer,
-            "chat_type": message.chat_type,
-            "model": message.model_name,
-            "created_at": timezone.localdate(message.created_at).isoformat(),
-            "feedback": message.feedback,
-            "feedback_comment": message.feedback_comment,
-            "sources": [passage.summary() for passage in message.passages()],
-            # Filled in by a person (the document that answers the question) before `evaluate` can use it.
-            "expected_source": None,
-        }
-
-
-def dataset_export(*, out: TextIO | None, only_feedback: bool = False, since: date | None = None) -> DatasetSummary:
-    """Write dataset_records() to out as JSON lines and count them; with out=None only count."""
-    lines = up = down = 0
-    for record in dataset_records(only_feedback=only_feedback, since=since):
-        if out is not None:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        lines += 1
-        up += record["feedback"] == Feedback.UP
-        down += record["feedback"] == Feedback.DOWN
-    return DatasetSummary(lines=lines, thumbs_up=up, thumbs_down=down)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import datacare
+from datacare import services
 
 
 class Command(BaseCommand):
@@ -18,22 +18,22 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only print what would be exported.")
 
     def handle(self, *args, username: str, output: Path | None, dry_run: bool, **options):
-        user = datacare.find_user(username)
+        user = services.find_user(username)
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         if dry_run:
-            counts = datacare.user_data_count(user=user)
+            counts = services.user_data_count(user=user)
             self.stdout.write(f"Dry run: would export {counts} of {username!r}.")
             return
         if output and not output.parent.is_dir():
             raise CommandError(f"No such folder: {output.parent}")
 
-        data = datacare.user_data_export(user=user)
-        text = datacare.user_data_to_json(data)
+        data = services.user_data_export(user=user)
+        text = services.user_data_to_json(data)
         if output:
             output.write_text(text + "\n", encoding="utf-8")
         else:
             self.stdout.write(text)
-        counts = datacare.user_data_count(user=user)
+        counts = services.user_data_count(user=user)
         destination = f" to {output}" if output else ""
         self.stderr.write(self.style.SUCCESS(f"Exported {counts} of {username!r}{destination}."))

@@ -4,25 +4,13 @@ Metrics are over documents (distinct sources), as a person judges retrieval: did
 document that answers the question come back, and how high?
 """
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from documents.retrieval import get_embeddings, retrieve
-
-
-class QuestionFileError(ValueError):
-    """A line of the questions file is not what `evaluate` needs; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    expected_source: str
+from evaluation.evalset import Question
 
 
 @dataclass(frozen=True)
@@ -31,23 +19,6 @@ class RankedResult:
     expected_source: str
     ranked_sources: list[str]
     latency_ms: float
-
-
-def load_questions(path: Path) -> list[Question]:
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            questions.append(Question(str(item["id"]), item["question"], item["expected_source"]))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise QuestionFileError(
-                f"{path}, line {number}: expected a JSON object with id, question and expected_source ({exc})"
-            ) from None
-    if not questions:
-        raise QuestionFileError(f"{path} holds no questions.")
-    return questions
 
 
 def distinct_sources(sources: Iterable[str]) -> list[str]:
