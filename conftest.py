@@ -204,3 +204,14 @@ def run_command(name: str, *args) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     call_command(name, *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
+
+
+def make_staff(username: str, *permissions: str):
+    """A staff member (not a superuser) holding only ``permissions``, given as "app_label.codename"."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(username, is_staff=True)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user

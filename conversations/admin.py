@@ -80,7 +80,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # messages point at the version that answered them
 
-    @admin.action(description="Make active (roll back or forward to this version)")
+    @admin.action(description="Make active (roll back or forward to this version)", permissions=["change"])
     def activate(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one version to activate.", messages.ERROR)

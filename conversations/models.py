@@ -199,6 +199,10 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        permissions = [
+            # The staff insight page (insight/) reads every user's messages in aggregate.
+            ("view_insight", "Can view the insight page"),
+        ]
         indexes = [
             # A conversation's messages in order: WHERE conversation_id = ? ORDER BY created_at.
             models.Index(fields=["conversation", "created_at"], name="message_conversation_order"),

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
@@ -8,6 +9,7 @@ from insight.selectors import default_period, insight_for_period
 
 
 @require_GET
+@permission_required("conversations.view_insight", raise_exception=True)
 def index(request: HttpRequest) -> TemplateResponse:
     """Usage and quality for the chosen period (the last 30 days unless the form says otherwise)."""
     start, end = default_period()

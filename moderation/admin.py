@@ -151,19 +151,19 @@ class MessageAdmin(admin.ModelAdmin):
             changed += 1
         self.message_user(request, f"{verb}: {changed} message(s).", messages.SUCCESS)
 
-    @admin.action(description="Flag selected messages")
+    @admin.action(description="Flag selected messages", permissions=["change"])
     def flag(self, request, queryset):
         self._set(request, queryset, "flagged", True, "Flagged")
 
-    @admin.action(description="Remove the flag")
+    @admin.action(description="Remove the flag", permissions=["change"])
     def unflag(self, request, queryset):
         self._set(request, queryset, "flagged", False, "Unflagged")
 
-    @admin.action(description="Hide from their owners")
+    @admin.action(description="Hide from their owners", permissions=["change"])
     def hide(self, request, queryset):
         self._set(request, queryset, "hidden", True, "Hidden from the owner")
 
-    @admin.action(description="Show to their owners again")
+    @admin.action(description="Show to their owners again", permissions=["change"])
     def unhide(self, request, queryset):
         self._set(request, queryset, "hidden", False, "Shown to the owner again")
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from conftest import answer_question
+from conftest import answer_question, make_staff
 from conversations import services
 from conversations.models import ChatType, Feedback, MessageStatus
 
@@ -65,3 +65,10 @@ def test_the_message_list_links_to_the_insight_page(staff_client, db):
 def test_non_staff_users_are_sent_to_the_admin_login(alice_client):
     response = alice_client.get(INSIGHT)
     assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_staff_need_the_insight_permission(client, db):
+    client.force_login(make_staff("viewer", "conversations.view_message"))
+    assert client.get(INSIGHT).status_code == 403
+    client.force_login(make_staff("analyst", "conversations.view_insight"))
+    assert client.get(INSIGHT).status_code == 200

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 from django.urls import reverse
 
+from conftest import make_staff
 from conversations.models import Message
 
 
@@ -67,3 +68,15 @@ def test_delete_selected_removes_messages_and_logs_it(staff_client, exchanges):
     )
     assert list(Message.objects.all()) == [kettle]
     assert LogEntry.objects.filter(object_id=str(roses.pk), action_flag=DELETION).exists()
+
+
+@pytest.mark.parametrize("action", ["flag", "unflag", "hide", "unhide"])
+def test_staff_who_may_only_view_messages_cannot_moderate_them(client, exchanges, action):
+    roses, _ = exchanges
+    Message.objects.filter(pk=roses.pk).update(flagged=action.startswith("un"), hidden=action.startswith("un"))
+    client.force_login(make_staff("viewer", "conversations.view_message"))
+    run_action(client, action, [roses])
+
+    moderated = Message.objects.get(pk=roses.pk)
+    assert (moderated.flagged, moderated.hidden) == (action.startswith("un"), action.startswith("un"))
+    assert not LogEntry.objects.exists()

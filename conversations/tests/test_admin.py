@@ -1,0 +1,19 @@
+"""The chat's configuration in the admin: prompt versions and chat-model configurations."""
+
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from conftest import make_staff
+from conversations import prompts
+from conversations.models import ChatType, PromptVersion
+
+
+def test_staff_who_may_only_view_prompt_versions_cannot_activate_one(client, db):
+    first = prompts.prompt_version_create(chat_type=ChatType.ANSWER, system_prompt="v1. Cite [n].", model_config=None)
+    prompts.prompt_version_create(chat_type=ChatType.ANSWER, system_prompt="v2. Cite [n].", model_config=None)
+    client.force_login(make_staff("viewer", "conversations.view_promptversion"))
+    client.post(
+        reverse("admin:conversations_promptversion_changelist"), {"action": "activate", "_selected_action": [first.pk]}
+    )
+    assert PromptVersion.objects.get(is_active=True).system_prompt == "v2. Cite [n]."
+    assert not LogEntry.objects.exists()
