@@ -73,3 +73,31 @@ def test_the_rules_see_a_forbidden_import():
 def test_modules_stay_small(app):
     long = [f"{p.relative_to(ROOT)}: {n}" for p in modules(app) if (n := len(p.read_text().splitlines())) > MAX_LINES]
     assert long == []
+
+
+# LangChain's chat-model side; the embeddings class in documents/ is LangChain's Embeddings on purpose.
+CHAT_MODEL_CODE = ("langchain.chat_models", "langchain_core.language_models", "langchain_core.messages")
+
+
+def test_only_the_llm_module_talks_to_langchain_chat_models():
+    reaching = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for app in sorted(PROJECT_APPS)
+        for path in modules(app)
+        if "tests" not in path.parts and path != ROOT / "conversations" / "llm.py"
+        for name in sorted(imported_names(path))
+        if name.startswith(CHAT_MODEL_CODE) or name.startswith("conversations.llm") and app != "conversations"
+    ]
+    assert reaching == []
+    assert any(name.startswith(CHAT_MODEL_CODE) for name in imported_names(ROOT / "conversations" / "llm.py"))
+
+
+def test_retrieval_is_offered_by_the_knowledge_base():
+    defined = {
+        path.relative_to(ROOT).as_posix()
+        for app in sorted(PROJECT_APPS)
+        for path in modules(app)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name == "retrieve"
+    }
+    assert defined == {"documents/retrieval.py"}
