@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from ragchat.ratelimit import RateLimit, client_ip
+from ragchat.proxies import client_ip
+from ragchat.ratelimit import RateLimit
 
 
 def login_failures() -> RateLimit:

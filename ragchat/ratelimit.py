@@ -10,7 +10,6 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 
 
@@ -47,10 +46,3 @@ class RateLimit:
     def exceeded(self, key: str) -> bool:
         """Whether ``key`` has already used up this window (without counting a new event)."""
         return self.limit > 0 and self.count(key) >= self.limit
-
-
-def client_ip(request) -> str:
-    """The client's address: behind a trusted proxy, the last hop it added to X-Forwarded-For."""
-    if settings.BEHIND_PROXY and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].rsplit(",", 1)[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")

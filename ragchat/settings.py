@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing may read X-Forwarded-For or X-Forwarded-Proto from an untrusted peer.
+    "ragchat.proxies.TrustedProxyMiddleware",
     "ragchat.requestlog.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ragchat.middleware.ContentSecurityPolicyMiddleware",
@@ -135,8 +137,11 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and X-Forwarded-For headers.
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and X-Forwarded-For headers, but
+# only on connections from TRUSTED_PROXIES (addresses or networks); ragchat/proxies.py drops
+# them from anyone else, since Django's SECURE_PROXY_SSL_HEADER alone believes every peer.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 # Load balancers probe these over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
