@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "ragchat",
     "accounts",
     "documents",
     "conversations",
@@ -85,9 +86,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Rate-limit counters and login throttling. The default is a table in the database, so all
-# workers and machines share it (`manage.py createcachetable` creates it; `make run` does);
-# redis://… or pymemcache://… work too where such a server runs.
+# Django's cache. Rate limits (ragchat/ratelimit.py) and login throttling (django-axes) keep
+# their counters in tables of their own instead, where nothing evicts them. The default is a table
+# in the database (`manage.py createcachetable` creates it; `make run` does).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://ragchat_cache")}
 
 # HNSW search breadth: higher finds more true neighbours, slower. Applied to every connection.
