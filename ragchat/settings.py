@@ -197,6 +197,12 @@ CHAT_MODEL_TEMPERATURE = env.float("CHAT_MODEL_TEMPERATURE", default=0.2)
 CHAT_MODEL_MAX_RETRIES = env.int("CHAT_MODEL_MAX_RETRIES", default=1)
 # An OpenAI-compatible server (vLLM, LM Studio, a proxy) for openai:* models.
 CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
+# What staff-edited chat model configurations may use (conversations/model_endpoints.py): key
+# variables matching these patterns, and base URLs on these hosts (patterns too) or on
+# CHAT_MODEL_BASE_URL's. Loopback by default, where local model servers listen and from where a
+# key does not leave the machine.
+CHAT_MODEL_KEY_ENV_PATTERNS = env.list("CHAT_MODEL_KEY_ENV_PATTERNS", default=["*_API_KEY"])
+CHAT_MODEL_ALLOWED_HOSTS = env.list("CHAT_MODEL_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "::1"])
 # Key for API keys stored encrypted in the database (chat model configurations in the admin);
 # derived from SECRET_KEY when empty.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
