@@ -13,6 +13,9 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 # Debug runs may fall back to a throwaway key; anything else must be given one.
 SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="insecure-debug-only-key")
+# Earlier keys, comma-separated, still accepted after a rotation: Django's signed sessions and
+# links, and API keys stored while one was SECRET_KEY (conversations/crypto.py).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -203,9 +206,9 @@ CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
 # key does not leave the machine.
 CHAT_MODEL_KEY_ENV_PATTERNS = env.list("CHAT_MODEL_KEY_ENV_PATTERNS", default=["*_API_KEY"])
 CHAT_MODEL_ALLOWED_HOSTS = env.list("CHAT_MODEL_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "::1"])
-# Key for API keys stored encrypted in the database (chat model configurations in the admin);
-# derived from SECRET_KEY when empty.
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# Keys for API keys stored encrypted in the database (chat model configurations in the admin),
+# comma-separated: the first encrypts, all decrypt (conversations/crypto.py). Empty: SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 # Passages less similar than this to the question (cosine) are not given to the model.
 ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
 MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
