@@ -10,7 +10,6 @@ AXES_* settings in ragchat/settings.py.
 
 import math
 import unicodedata
-from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django import forms
@@ -32,14 +31,6 @@ def normalised_username(request: HttpRequest, credentials: dict | None) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).strip().casefold())
 
 
-def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
-    return settings.LOGIN_FAILURE_LIMIT
-
-
-def cool_off(request: HttpRequest | None) -> timedelta:
-    return timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-
-
 def lockout_response(request: HttpRequest, original_response: HttpResponse, credentials: dict | None) -> HttpResponse:
     """The login page as rendered, which shows the form's "too many failed log-ins" error, as 429."""
     original_response.status_code = 429
@@ -51,7 +42,7 @@ def minutes_to_wait(request: HttpRequest, username: str) -> int:
     name = normalised_username(request, {"username": username})
     attempts = AccessAttempt.objects.filter(username=name, ip_address=request.axes_ip_address)
     last_failure = attempts.aggregate(last=Max("attempt_time"))["last"] or timezone.now()
-    seconds = (last_failure + cool_off(request) - timezone.now()).total_seconds()
+    seconds = (last_failure + settings.AXES_COOLOFF_TIME - timezone.now()).total_seconds()
     return max(1, math.ceil(seconds / 60))
 
 

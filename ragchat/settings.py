@@ -1,5 +1,6 @@
 """Settings for ragchat, all read from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -225,13 +226,13 @@ SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", default=5)
 
 # django-axes counts the failed log-ins above in its database tables (atomic, never evicted,
 # unlike a cache), per user name and address together: a name locked out from one address can
-# still log in from another, so nobody can lock a user out from everywhere. The callables read
-# LOGIN_FAILURE_* when used, and name and address are those of accounts/throttle.py and
-# ragchat/proxies.py (trusted proxies only), for counting and checking alike.
+# still log in from another, so nobody can lock a user out from everywhere. Name and address are
+# those of accounts/throttle.py and ragchat/proxies.py (trusted proxies only), for counting and
+# checking alike.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
-AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
 AXES_USERNAME_CALLABLE = "accounts.throttle.normalised_username"
 AXES_CLIENT_IP_CALLABLE = "ragchat.proxies.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"

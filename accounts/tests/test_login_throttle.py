@@ -5,6 +5,7 @@ fullwidth spelling is the same name) and case-folded.
 """
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -20,7 +21,8 @@ def _log_in(client, username: str, password: str, url: str = "login", address: s
 
 @pytest.fixture
 def limit_of_three(settings):
-    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS = 3, 900
+    """LOGIN_FAILURE_LIMIT and LOGIN_FAILURE_WINDOW_SECONDS as settings.py hands them to axes."""
+    settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME = 3, timedelta(seconds=900)
 
 
 def test_the_failure_that_reaches_the_limit_locks_out_with_429_and_a_clear_message(client, alice, limit_of_three):
