@@ -243,6 +243,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # successful log-in, which the request log already covers.
 AXES_SENSITIVE_PARAMETERS = []
 AXES_DISABLE_ACCESS_LOG = True
+
 # Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
 # Django reads the whole request before this is checked, so also cap the body in the web server.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
