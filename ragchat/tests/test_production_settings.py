@@ -82,3 +82,10 @@ def test_the_compose_file_wires_the_deployment_the_readme_describes():
     assert command.index("migrate") < command.index("gunicorn -c gunicorn.conf.py")
     assert services["ollama"]["profiles"] == ["ollama"] and "OLLAMA_HOST" in web["environment"]
     assert set(compose["volumes"]) >= {"pgdata", "ollama"}
+
+
+def test_the_web_port_is_published_on_this_host_only_and_its_proxy_is_trusted():
+    """Anyone reaching the port directly could forge X-Forwarded-For and X-Forwarded-Proto."""
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    assert all(str(port).startswith("127.0.0.1:") for port in web["ports"]), web["ports"]
+    assert "TRUSTED_PROXIES" in web["environment"]
