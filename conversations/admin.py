@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from conversations import crypto
 from conversations.models import ChatModelConfig, ChatType, PromptVersion
 from conversations.prompts import (
     active_prompt,
@@ -46,7 +47,12 @@ class ChatModelConfigAdmin(admin.ModelAdmin):
     def key_status(self, obj: ChatModelConfig) -> str:
         if obj.api_key_env:
             return f"from ${obj.api_key_env}"
-        return "stored (hidden)" if obj.api_key_encrypted else "none"
+        if not obj.api_key_encrypted:
+            return "none"
+        if not crypto.can_decrypt(obj.api_key_encrypted):
+            # The encryption keys changed without the fallbacks that wrote it: say so, not "stored".
+            return "stored, but it can no longer be decrypted: enter the key again"
+        return "stored (hidden)"
 
 
 @admin.register(PromptVersion)

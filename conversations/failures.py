@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 
+from conversations.model_endpoints import EndpointRefused
+
 DETAIL_CHARS = 300
 
 
@@ -27,6 +29,8 @@ def _reason(exc: Exception, timeout: float | None) -> str:
     if isinstance(exc, TimeoutError) or "Timeout" in name:
         limit = f" within {timeout:g} seconds" if timeout else " in time"
         return f"the language model did not answer{limit}. Please try again"
+    if isinstance(exc, EndpointRefused):
+        return "this answer style's model configuration is not allowed on this site; an administrator must fix it"
     if isinstance(exc, DatabaseError):
         return "the database could not be reached while answering. Please try again in a moment"
     if status == 429:

@@ -135,13 +135,17 @@ def _too_fast(request: HttpRequest, form: QuestionForm) -> bool:
 
 
 def _rate_refusal(request: HttpRequest) -> str:
-    """Why a question (asked or regenerated: each is a model call) is refused now, or "" if it is not."""
+    """Count a question (asked or regenerated: each is a model call) and say why it is refused, or "".
+
+    Counting and deciding are one statement, so parallel requests cannot all pass the limit.
+    """
     limit = _ask_limit()
-    if not limit.exceeded(str(request.user.pk)):
+    decision = limit.consume(str(request.user.pk))
+    if decision.allowed:
         return ""
     return (
         f"You have asked {limit.limit} questions in {limit.window} seconds, the most this site allows. "
-        f"Please wait {limit.retry_after()} seconds and ask again."
+        f"Please wait {decision.retry_after} seconds and ask again."
     )
 
 
@@ -152,7 +156,6 @@ def _ask(request: HttpRequest, conversation: Conversation | None, form: Question
     )
     if not created:  # a resubmission: show the first copy, answered or still being answered
         return _already_asked(request, message)
-    _ask_limit().hit(str(request.user.pk))
     return _answer(request, message)
 
 
@@ -223,7 +226,6 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
     if not services.message_reset(message=message, request_id=request.request_id):
         flash.info(request, "This question is still being answered.")
         return redirect(_message_url(message))
-    _ask_limit().hit(str(request.user.pk))
     return _answer(request, message)
 
 

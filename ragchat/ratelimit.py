@@ -58,10 +58,10 @@ class RateLimit:
         """Count one event for ``key`` and say whether it is within the limit."""
         if self.limit <= 0:
             return Decision(allowed=True, retry_after=0)
-        count = self.hit(key)
+        count = self._count(key)
         return Decision(allowed=count <= self.limit, retry_after=self.retry_after())
 
-    def hit(self, key: str) -> int:
+    def _count(self, key: str) -> int:
         """Count one event; return the new count in this window."""
         start, end, _ = self._window()
         with connection.cursor() as cursor:
@@ -71,19 +71,6 @@ class RateLimit:
                 cursor.execute(_CLEANUP_SQL, [datetime.fromtimestamp(time.time(), UTC)])
         return count
 
-    def count(self, key: str) -> int:
-        start, _, _ = self._window()
-        counter = RateLimitCounter.objects.filter(scope=self.scope, key=key, window_start=start).first()
-        return counter.count if counter else 0
-
     def retry_after(self) -> int:
         """Seconds until the current window ends."""
         return math.ceil(self._window()[2])
-
-    def exceeded(self, key: str) -> bool:
-        """Whether ``key`` has already used up this window, without counting a new event.
-
-        Checking and then counting (``hit``) lets parallel requests pass together; ``consume``
-        does both at once. Kept until the chat views switch to ``consume``.
-        """
-        return self.limit > 0 and self.count(key) >= self.limit

@@ -1,12 +1,11 @@
 """Limits a user can run into, each with a message that says what happened and what to do."""
 
-import pytest
+from django.test import Client
 from django.urls import reverse
 
-from conftest import STREAM, answer_question
+from conftest import STREAM, answer_question, run_at_once
 from conversations import services
 from conversations.models import ChatType, Message, MessageStatus
-from ragchat.ratelimit import RateLimit
 
 
 def _ask(client, question: str, **headers):
@@ -37,15 +36,18 @@ def test_the_rate_limit_is_per_user(client, alice, bob, knowledge_base, settings
     assert _ask(client, "Roses?").status_code == 302
 
 
-@pytest.mark.django_db
-def test_rate_limits_count_in_the_database_cache_shared_by_all_workers(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ragchat_cache"}
-    }
-    limit = RateLimit("test", limit=2, window=3600)
-    assert [limit.hit("u1") for _ in range(3)] == [1, 2, 3]
-    assert limit.exceeded("u1") and not limit.exceeded("u2")
-    assert 0 < limit.retry_after() <= 3600
+def test_parallel_questions_never_pass_the_limit(transactional_db, alice, knowledge_base, settings):
+    """Twenty questions sent at once against a limit of five: five are stored and answered."""
+    settings.ASK_RATE_LIMIT, settings.ASK_RATE_WINDOW_SECONDS = 5, 3600
+
+    def ask():
+        client = Client()
+        client.force_login(alice)
+        return _ask(client, "How do I descale the kettle?").status_code
+
+    statuses, errors = run_at_once(ask, 20)
+    assert not errors and sorted(statuses) == [302] * 5 + [429] * 15
+    assert Message.objects.filter(status=MessageStatus.ANSWERED).count() == Message.objects.count() == 5
 
 
 def test_every_model_call_has_the_timeout_including_the_follow_up_rewrite(alice, knowledge_base, openai_stub, settings):

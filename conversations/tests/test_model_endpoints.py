@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from conftest import make_user
-from conversations.models import ChatModelConfig
+from conftest import answer_question, make_user
+from conversations import prompts, services
+from conversations.models import ChatModelConfig, MessageStatus
 
 
 def _config(**fields) -> ChatModelConfig:
@@ -86,3 +87,17 @@ def test_the_admin_form_refuses_a_secret_variable_and_an_unlisted_host(client, d
     page = client.post(reverse("admin:conversations_chatmodelconfig_add"), fields).content.decode()
     assert "may not hold a chat model key" in page and "may not be sent to collector.example.net" in page
     assert not ChatModelConfig.objects.exists()
+
+
+def test_an_answer_from_a_configuration_stored_before_the_rules_fails_with_a_reason(knowledge_base, alice):
+    config = _config(api_key_env="SECRET_KEY")
+    config.save()  # as a row written before the allow-list existed: never validated
+    prompts.prompt_version_create(chat_type="answer", system_prompt="Cite [n].", model_config=config)
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    message = answer_question(conversation=conversation, question="When to prune roses?")
+
+    assert message.status == MessageStatus.FAILED
+    assert message.error == (
+        "This answer style's model configuration is not allowed on this site; an administrator must fix it."
+    )
+    assert "SECRET_KEY" in message.error_detail
