@@ -2,6 +2,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 
+def test_login_page_logs_in(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 302 and response.url == reverse("conversations:list")
+
+
 def test_signup_is_off_by_default(client, db, settings):
     settings.ALLOW_SIGNUP = False
     assert client.get(reverse("signup")).status_code == 404
