@@ -2,6 +2,7 @@
 from its script."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.models import Feedback
 
@@ -11,12 +12,13 @@ def feedback_url(message) -> str:
 
 
 def test_feedback_with_a_comment_is_stored_on_the_message(alice_client, alices_message):
+    before = timezone.now()
     alice_client.post(feedback_url(alices_message), {"feedback": "-1"})
     alice_client.post(feedback_url(alices_message), {"feedback": "-1", "comment": "It missed the climbing roses."})
     alices_message.refresh_from_db()
     assert alices_message.feedback == Feedback.DOWN
     assert alices_message.feedback_comment == "It missed the climbing roses."
-    assert alices_message.feedback_at is not None
+    assert before < alices_message.feedback_at < timezone.now()
 
 
 def test_feedback_from_javascript_returns_the_updated_message(alice_client, alices_message):

@@ -95,7 +95,7 @@ def test_a_model_configuration_per_chat_type_is_used_with_its_stored_key(knowled
     assert message.model_name == "openai:local-model"
     request = openai_stub.requests[-1]
     assert request["model"] == "local-model"
-    assert request.get("max_completion_tokens", request.get("max_tokens")) == 77  # the token budget
+    assert request["max_completion_tokens"] == 77 and "max_tokens" not in request  # the token budget
     assert "sk-stored-secret-1234" not in config.api_key_encrypted  # encrypted at rest
     assert config.api_key() == "sk-stored-secret-1234"
 
