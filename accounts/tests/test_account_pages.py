@@ -1,6 +1,11 @@
 from django.urls import reverse
 
 
+def test_login_page_logs_in(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 302 and response.url == reverse("conversations:list")
+
+
 def test_password_change(client, alice):
     client.force_login(alice)
     response = client.post(

@@ -1,88 +1,116 @@
+"""The chat's writes (services.py): titles, questions stored once per form submission even when
+sent twice or at once, and answers reset for regenerating."""
+
+import uuid
+
 import pytest
 
-from conftest import answer_question
-from conversations import answering, extractive, prompts, services
-from conversations.models import ChatType, MessageSource, MessageStatus
-
-
-@pytest.fixture
-def conversation(alice):
-    return services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
-
-
-def test_a_question_is_answered_from_the_knowledge_base_and_everything_is_recorded(knowledge_base, conversation):
-    message = answer_question(
-        conversation=conversation, question="How often should the bike chain be oiled?", chat_type=ChatType.ANSWER
-    )
-    message.refresh_from_db()
-    assert message.status == MessageStatus.ANSWERED
-    assert message.answer.startswith(extractive.NO_MODEL_NOTICE)
-    assert "300 kilometres" in message.answer
-    assert message.latency_ms is not None and message.answered_at is not None
-    assert message.context_used[0]["n"] == 1 and message.context_used[0]["path"] == "bikes.html"
-    sources = list(message.sources.select_related("chunk"))
-    assert [s.rank for s in sources] == list(range(1, len(sources) + 1))
-    assert sources[0].chunk.text == message.context_used[0]["text"]
-    assert sources[0].score >= sources[-1].score
-    conversation.refresh_from_db()
-    assert conversation.title == "How often should the bike chain be oiled?"
-
-
-def test_the_answer_of_a_fake_langchain_model_is_stored(knowledge_base, conversation, fake_chat_model, settings):
-    settings.CHAT_MODEL = "fake:scripted"
-    fake_chat_model("Oil it every 300 km [1].")
-    message = answer_question(conversation=conversation, question="Chain oil?", chat_type=ChatType.ANSWER)
-    assert message.status == MessageStatus.ANSWERED
-    assert message.answer == "Oil it every 300 km [1]."
-
-
-def test_a_real_openai_client_against_a_local_server(knowledge_base, conversation, openai_stub):
-    message = answer_question(conversation=conversation, question="When to prune roses?", chat_type=ChatType.EXPLAIN)
-    assert message.answer == "Roses are pruned in late winter [1]."
-    assert message.model_name == "openai:gpt-test"
-    assert (message.prompt_tokens, message.completion_tokens) == (123, 9)
-    sent = openai_stub.requests[0]
-    assert sent["model"] == "gpt-test"
-    assert sent["messages"][0]["content"] == prompts.BUILT_IN_PROMPTS[ChatType.EXPLAIN]
-    assert "Prune roses in late winter" in sent["messages"][-1]["content"]
-
-
-def test_a_model_error_is_stored_on_the_message_and_the_question_kept(knowledge_base, conversation, openai_stub):
-    openai_stub.status = 500
-    message = answer_question(conversation=conversation, question="When to prune roses?", chat_type=ChatType.ANSWER)
-    message.refresh_from_db()
-    assert message.status == MessageStatus.FAILED
-    assert message.question == "When to prune roses?"
-    assert message.error == "The language model service failed (HTTP 500). Please try again."
-    assert message.error_detail.startswith("OpenAIAPIError: Error code: 500") and "overloaded" in message.error_detail
-    assert message.answer == ""
-    # What was retrieved is still recorded, for whoever investigates.
-    assert MessageSource.objects.filter(message=message).exists()
-
-
-def test_a_model_that_times_out_fails_cleanly(knowledge_base, conversation, openai_stub, settings):
-    openai_stub.delay = 3
-    settings.CHAT_MODEL_TIMEOUT = 0.5
-    message = answer_question(conversation=conversation, question="Roses?", chat_type=ChatType.ANSWER)
-    assert message.status == MessageStatus.FAILED
-    assert message.error == "The language model did not answer within 0.5 seconds. Please try again."
-    assert "Timeout" in message.error_detail
-
-
-def test_earlier_exchanges_are_sent_as_history(knowledge_base, conversation, openai_stub):
-    answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
-    answer_question(conversation=conversation, question="What should I remove from roses first?", chat_type="answer")
-    second = openai_stub.requests[1]["messages"]
-    assert [m["content"] for m in second[1:3]] == ["When to prune roses?", "Roses are pruned in late winter [1]."]
-
-
-def test_a_question_with_nothing_relevant_gets_a_plain_answer(knowledge_base, conversation, settings):
-    settings.ANSWER_MIN_SIMILARITY = 0.99
-    message = answer_question(conversation=conversation, question="Quantum chromodynamics?", chat_type="answer")
-    assert message.answer == answering.NOTHING_FOUND
-    assert message.context_used == []
+from conftest import ask, run_at_once
+from conversations import services
+from conversations.models import Conversation, Message, MessageStatus
 
 
 def test_long_titles_are_cut_at_a_word():
     title = services.title_from_question("word " * 40)
     assert len(title) <= services.TITLE_CHARS and title.endswith("…")
+
+
+# --- question_submit: once per form submission ---------------------------------------------------
+
+
+def test_a_different_question_sent_with_a_used_submission_id_is_stored(alice_client, knowledge_base):
+    """A stream that died before its start event, or the Back button, leaves the form's id unchanged."""
+    submission_id = uuid.uuid4().hex
+    ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    response = ask(alice_client, "How do I descale the kettle?", submission_id=submission_id)
+
+    assert list(Message.objects.order_by("id").values_list("question", flat=True)) == [
+        "When to prune roses?",
+        "How do I descale the kettle?",
+    ]
+    second = Message.objects.get(question="How do I descale the kettle?")
+    assert response.url.endswith(f"#message-{second.pk}")
+
+
+def test_the_same_question_sent_twice_is_stored_once(alice_client, knowledge_base):
+    submission_id = uuid.uuid4().hex
+    first = ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    again = ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    assert Message.objects.count() == 1 and again.url == first.url
+
+
+def test_a_form_sent_twice_is_stored_and_answered_once(alice_client, knowledge_base, fake_chat_model, settings):
+    settings.CHAT_MODEL = "fake:scripted"
+    model = fake_chat_model("Roses are pruned in late winter [1].")  # one reply only: a second call would fail
+    submission_id = uuid.uuid4().hex
+    first = ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    again = ask(alice_client, "When to prune roses?", submission_id=submission_id)
+
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert Conversation.objects.count() == 1
+    message = Message.objects.get()
+    assert message.status == MessageStatus.ANSWERED and message.answer == "Roses are pruned in late winter [1]."
+    assert next(model.messages, None) is None
+
+
+def test_resending_a_hidden_message_does_not_show_it_again(alice_client, knowledge_base):
+    submission_id = uuid.uuid4().hex
+    ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    hidden = Message.objects.get()
+    Message.objects.filter(pk=hidden.pk).update(hidden=True)
+
+    response = ask(alice_client, "When to prune roses?", submission_id=submission_id)
+    asked_again = Message.objects.exclude(pk=hidden.pk).get()
+    assert response.url.endswith(f"#message-{asked_again.pk}")
+    page = alice_client.get(response.url).content.decode()
+    assert f'id="message-{hidden.pk}"' not in page and f'id="message-{asked_again.pk}"' in page
+
+
+def test_the_same_submission_id_from_another_user_is_not_theirs(client, alice, bob, knowledge_base):
+    submission_id = uuid.uuid4().hex
+    client.force_login(alice)
+    ask(client, "Kettle?", submission_id=submission_id)
+    client.force_login(bob)
+    response = ask(client, "Roses?", submission_id=submission_id)
+    # Bob is not sent to alice's message: his own question is stored and answered.
+    bobs = Message.objects.get(conversation__owner=bob)
+    assert response.url.endswith(f"#message-{bobs.pk}")
+    assert bobs.question == "Roses?" and bobs.status == MessageStatus.ANSWERED
+    assert Message.objects.get(conversation__owner=alice).question == "Kettle?"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_arriving_at_once_store_one_message(alice):
+    submission_id = uuid.uuid4()
+
+    def submit() -> tuple[int, bool]:
+        message, created = services.question_submit(
+            owner=alice, conversation=None, question="Kettle?", chat_type="answer",
+            submission_id=submission_id, request_id="",
+        )  # fmt: skip
+        return message.pk, created
+
+    results, errors = run_at_once(submit)
+
+    assert errors == []
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({pk for pk, _ in results}) == 1
+    assert Message.objects.count() == 1 and Conversation.objects.count() == 1
+
+
+# --- message_reset: an answer written again --------------------------------------------------------
+
+
+def test_two_regenerate_clicks_at_once_answer_once(transactional_db, alice, knowledge_base):
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    message = services.message_create(conversation=conversation, question="Roses?", chat_type="answer")
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.ANSWERED, answer="Prune in winter.")
+
+    results, errors = run_at_once(lambda: services.message_reset(message=Message.objects.get(pk=message.pk)), 2)
+    assert not errors and sorted(results) == [False, True]
+
+
+def test_a_question_still_being_answered_is_not_reset(alice, db):
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    message = services.message_create(conversation=conversation, question="Roses?", chat_type="answer")
+    assert not services.message_reset(message=message)  # pending, and recently started

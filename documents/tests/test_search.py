@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from conftest import make_chunk
 from documents import retrieval
 from documents.models import Chunk, Document, refresh_document_embeddings
 from documents.search import SearchParams, build_search_sql, search_chunks, search_values
@@ -38,6 +39,12 @@ def test_search_can_be_limited_to_a_collection(knowledge_base, docs_dir):
     results = retrieval.retrieve("How do I prune roses?", collection="kitchen")
     assert {r.collection for r in results} == {"kitchen"}
     assert {r.path for r in results} == {"kettle.txt"}
+
+
+def test_passages_below_the_similarity_floor_are_dropped(settings):
+    settings.ANSWER_MIN_SIMILARITY = 0.3
+    kept = retrieval.relevant([make_chunk("close", 1, similarity=0.6), make_chunk("far", 2, similarity=0.1)])
+    assert [c.text for c in kept] == ["close"]
 
 
 def test_keyword_search_alone_finds_exact_terms(knowledge_base):

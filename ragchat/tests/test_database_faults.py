@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from conftest import STREAM, ask, read_events
 from conversations import answering, views
 from conversations.models import Message, MessageStatus
 
@@ -21,7 +22,7 @@ def test_pages_answer_503_with_a_clear_message_while_the_database_is_unreachable
         assert response.status_code == 503
         assert "database cannot be reached" in response.content.decode()
         assert response["Retry-After"]
-        asked = client.post(reverse("conversations:create"), {"question": "Kettle?", "chat_type": "answer"})
+        asked = ask(client, "Kettle?")
         assert asked.status_code == 503
     # Back: the same client, the same workers, carry on.
     assert client.get(reverse("conversations:list")).status_code == 200
@@ -31,18 +32,13 @@ def test_pages_answer_503_with_a_clear_message_while_the_database_is_unreachable
 def test_an_answer_survives_the_database_dropping_our_connection_mid_answer(alice_client, knowledge_base):
     """What a database restart does to a client: every connection is cut. The question was stored
     before answering; the answer is saved on a fresh connection when it is complete."""
-    response = alice_client.post(
-        reverse("conversations:create"),
-        {"question": "How often should the bike chain be oiled?", "chat_type": "answer"},
-        HTTP_ACCEPT="application/x-ndjson",
-    )
-    stream = iter(response.streaming_content)
+    stream = iter(ask(alice_client, "How often should the bike chain be oiled?", **STREAM).streaming_content)
     start = json.loads(next(stream))
     first_piece = json.loads(next(stream))
     assert first_piece["type"] == "delta"
 
     _terminate(connection.connection.info.backend_pid)
-    rest = [json.loads(line) for chunk in stream for line in chunk.decode().splitlines()]
+    rest = read_events(stream)
 
     assert rest[-1]["type"] == "done" and rest[-1]["status"] == "answered"
     message = Message.objects.get(pk=start["message_id"])
@@ -56,31 +52,18 @@ def _terminate(backend_pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
 
 
-def _ask_streaming(client, question: str):
-    response = client.post(
-        reverse("conversations:create"),
-        {"question": question, "chat_type": "answer"},
-        HTTP_ACCEPT="application/x-ndjson",
-    )
-    return iter(response.streaming_content)
-
-
-def _rest(stream) -> list[dict]:
-    return [json.loads(line) for chunk in stream for line in chunk.decode().splitlines()]
-
-
 def test_an_answer_in_flight_is_recorded_once_the_restarted_database_is_back(
     alice_client, knowledge_base, openai_stub, database_server
 ):
     """A real restart of the server (a fast shutdown, then a start) in the middle of a stream."""
     openai_stub.reply = "Prune roses in late winter, just above an outward bud [1]."
-    stream = _ask_streaming(alice_client, "When to prune roses?")
+    stream = iter(ask(alice_client, "When to prune roses?", **STREAM).streaming_content)
     start = json.loads(next(stream))
     assert json.loads(next(stream))["type"] == "delta"
 
     database_server.stop()
     back = database_server.start_after(2)
-    events = _rest(stream)  # the rest of the answer; saving it waits for the database
+    events = read_events(stream)  # the rest of the answer; saving it waits for the database
     back.join()
 
     assert events[-1]["type"] == "done" and events[-1]["status"] == "answered"
@@ -94,12 +77,12 @@ def test_a_database_away_for_too_long_ends_the_stream_with_an_error_event(
 ):
     monkeypatch.setattr(answering, "SAVE_RETRY_WAITS", (0.1, 0.2))
     openai_stub.reply = "Prune roses in late winter [1]."
-    stream = _ask_streaming(alice_client, "When to prune roses?")
+    stream = iter(ask(alice_client, "When to prune roses?", **STREAM).streaming_content)
     start = json.loads(next(stream))
     next(stream)
 
     database_server.stop()
-    events = _rest(stream)
+    events = read_events(stream)
     database_server.start()
 
     assert events[-1] == {"type": "error", "text": views.UNRECORDED}

@@ -1,8 +1,10 @@
+"""Follow-up questions (followup.py): the rule without a model, the rewrite with one, and what is searched."""
+
 import pytest
 
 from conftest import answer_question
 from conversations import followup, llm, services
-from conversations.models import ChatType
+from conversations.models import ChatType, MessageStatus
 
 
 @pytest.mark.parametrize(
@@ -54,3 +56,13 @@ def test_with_a_model_the_model_rewrites_the_follow_up(knowledge_base, alice, op
     assert rewrite_request[0]["content"] == llm.REWRITE_PROMPT
     assert rewrite_request[-1]["content"] == "And hard?"
     assert follow_up.answer == "Hard pruning is done in late winter [1]."
+
+
+def test_every_model_call_has_the_timeout_including_the_follow_up_rewrite(alice, knowledge_base, openai_stub, settings):
+    conversation = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
+    answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
+    openai_stub.delay, settings.CHAT_MODEL_TIMEOUT = 3, 0.5
+    follow_up = answer_question(conversation=conversation, question="And tomatoes?", chat_type="answer")
+    assert len(openai_stub.requests) == 2  # the rewrite call was the one that timed out
+    assert follow_up.status == MessageStatus.FAILED
+    assert follow_up.error.startswith("The language model did not answer within 0.5 seconds.")

@@ -1,16 +1,12 @@
-import pytest
+"""Prompt and model choice (prompts.py): the built-in prompts, prompt versions edited in the admin,
+and chat-model configurations with their keys."""
+
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from conftest import answer_question, make_user
+from conftest import answer_question
 from conversations import prompts, services
 from conversations.models import ChatModelConfig, ChatType, PromptVersion
-
-
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(make_user("editor", is_staff=True, is_superuser=True))
-    return client
 
 
 def built_in_version(chat_type: str) -> PromptVersion:
@@ -19,6 +15,17 @@ def built_in_version(chat_type: str) -> PromptVersion:
         chat_type=chat_type, is_active=True, defaults={"system_prompt": prompts.BUILT_IN_PROMPTS[chat_type]}
     )
     return version
+
+
+def test_each_chat_type_has_its_own_system_prompt():
+    assert set(prompts.BUILT_IN_PROMPTS) == set(ChatType)
+    assert len(set(prompts.BUILT_IN_PROMPTS.values())) == len(ChatType)
+
+
+def test_no_chat_model_is_built_when_none_is_configured(settings, db):
+    settings.CHAT_MODEL = ""
+    assert prompts.ModelChoice.from_settings() is None
+    assert prompts.answer_setup(ChatType.ANSWER).model is None
 
 
 def test_without_any_version_the_built_in_prompt_answers_and_nothing_is_written(knowledge_base, alice, openai_stub):
@@ -31,7 +38,7 @@ def test_without_any_version_the_built_in_prompt_answers_and_nothing_is_written(
     assert not PromptVersion.objects.exists()
 
 
-def test_editing_in_the_admin_adds_an_active_version_and_keeps_the_old_one(staff_client):
+def test_editing_in_the_admin_adds_an_active_version_and_keeps_the_old_one(staff_client, staff_user):
     first = built_in_version(ChatType.ANSWER)
     form = staff_client.get(reverse("admin:conversations_promptversion_add"), {"chat_type": "answer"})
     assert prompts.BUILT_IN_PROMPTS[ChatType.ANSWER][:30] in form.content.decode()  # starts from the active text
@@ -42,7 +49,7 @@ def test_editing_in_the_admin_adds_an_active_version_and_keeps_the_old_one(staff
     first.refresh_from_db()
     second = PromptVersion.objects.get(note="pirate")
     assert second.is_active and not first.is_active
-    assert second.created_by.username == "editor"
+    assert second.created_by == staff_user
     assert PromptVersion.objects.filter(chat_type="answer").count() == 2
 
 
@@ -88,15 +95,15 @@ def test_a_model_configuration_per_chat_type_is_used_with_its_stored_key(knowled
     assert message.model_name == "openai:local-model"
     request = openai_stub.requests[-1]
     assert request["model"] == "local-model"
-    assert request.get("max_completion_tokens", request.get("max_tokens")) == 77  # the token budget
+    assert request["max_completion_tokens"] == 77 and "max_tokens" not in request  # the token budget
     assert "sk-stored-secret-1234" not in config.api_key_encrypted  # encrypted at rest
     assert config.api_key() == "sk-stored-secret-1234"
 
 
 def test_an_environment_variable_key_wins_over_the_stored_one(db, monkeypatch):
-    config = ChatModelConfig(name="Env", model="openai:x", api_key_env="RAGCHAT_TEST_KEY")
+    config = ChatModelConfig(name="Env", model="openai:x", api_key_env="RAGCHAT_TEST_API_KEY")
     config.set_api_key("stored")
-    monkeypatch.setenv("RAGCHAT_TEST_KEY", "from-env")
+    monkeypatch.setenv("RAGCHAT_TEST_API_KEY", "from-env")
     assert config.api_key() == "from-env"
 
 
