@@ -88,4 +88,5 @@ def test_ask_exits_non_zero_when_the_model_fails(knowledge_base, openai_stub, ca
     with pytest.raises(CommandError, match="The answer failed"):
         call_command("ask", "When do I prune roses?", "--json")
     # The reason a person can act on; the provider's own words are in the log (and error_detail when stored).
-    assert json.loads(capsys.readouterr().out)["error"] == "The language model service failed (HTTP 500). Please try again."
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error == "The language model service failed (HTTP 500). Please try again."
