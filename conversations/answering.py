@@ -27,7 +27,7 @@ from conversations.models import Message, MessageSource, MessageStatus
 from conversations.prompts import AnswerSetup, answer_setup
 from documents.models import Chunk
 from documents.retrieval import relevant, retrieve
-from documents.search import RetrievedChunk
+from documents.search import Reader, RetrievedChunk
 
 logger = logging.getLogger(__name__)
 NOTHING_FOUND = "Nothing in the documents matches this question closely enough to answer it."
@@ -51,8 +51,9 @@ class Exchange:
     answer), oldest first.
     """
 
-    def __init__(self, *, question: str, chat_type: str, collection: str = "", history=()):
-        self.question, self.chat_type, self.collection = question, chat_type, collection
+    def __init__(self, *, question: str, chat_type: str, reader: Reader, collections=None, history=()):
+        self.question, self.chat_type = question, chat_type
+        self.reader, self.collections = reader, list(collections) if collections else None
         self.history: list[tuple[str, str, str]] = list(history)
         self.setup: AnswerSetup | None = None
         self.search_query = question
@@ -70,7 +71,7 @@ class Exchange:
             self.setup = answer_setup(self.chat_type)
             self.model_name = self.setup.model.model if self.setup.model else ""
             self.search_query = standalone_query(self.question, self.history, self.setup.model)
-            self.passages = relevant(retrieve(self.search_query, collection=self.collection or None))
+            self.passages = relevant(retrieve(self.search_query, reader=self.reader, collections=self.collections))
             if not self.passages:
                 self.model_name = ""  # no model is asked
             history = [(question, answer) for question, _, answer in self.history]
@@ -135,7 +136,9 @@ def stream_answer(*, message: Message) -> Iterator[str]:
     exchange = Exchange(
         question=message.question,
         chat_type=message.chat_type,
-        collection=message.conversation.collection,
+        # The owner's current rights: a collection no longer shared is not searched again.
+        reader=Reader.for_user(message.conversation.owner),
+        collections=[message.conversation.collection] if message.conversation.collection else None,
         history=_history(message),
     )
     try:

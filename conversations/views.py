@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from conversations import answering, services
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
 from conversations.models import Conversation, Message
-from documents.models import Chunk
+from documents.models import Chunk, Collection
 from ragchat.ratelimit import RateLimit
 
 CONVERSATIONS_PER_PAGE = 20
@@ -253,6 +253,9 @@ def passage_detail(request: HttpRequest, conversation_id: int, message_id: int, 
     cited = message.passage(number)
     if cited is None:
         raise Http404("This answer has no passage with that number.")
+    # The answer's text stays, but a document is shown only while its collection is the user's to read.
+    if not Collection.objects.readable_by(request.user).filter(name=cited.collection).exists():
+        raise Http404("This passage's collection is no longer shared with you.")
     chunk = Chunk.objects.select_related("document").filter(pk=cited.chunk_id).first()
     document_chunks = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
     context = {"conversation": message.conversation, "message": message, "number": number, "cited": cited,

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from documents.forms import UploadForm
-from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
+from documents.models import Chunk, Collection, Document, ImportJob, ImportJobKind, ImportJobStatus, Membership
 from documents.services import collection_reembed, documents_upload
 
 # Failures listed one by one in the messages after an upload; the job page lists them all.
@@ -20,6 +20,33 @@ _MESSAGE_LEVELS = {
     ImportJobStatus.PARTLY_FAILED: messages.WARNING,
     ImportJobStatus.FAILED: messages.ERROR,
 }
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["user", "group", "role"]
+    raw_id_fields = ["user"]
+    extra = 0
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    """Staff manage every collection: who owns it, who reads it, who is a member with which role."""
+
+    list_display = ["name", "title", "owner", "visibility", "personal", "document_count", "updated_at"]
+    list_filter = ["visibility", "personal"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "title", "owner__username"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(document_count=Count("documents"))
+
+    @admin.display(ordering="document_count", description="Documents")
+    def document_count(self, obj: Collection) -> int:
+        return obj.document_count
 
 
 @admin.register(Document)

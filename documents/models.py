@@ -9,10 +9,110 @@ EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
 FULL_TEXT_CONFIG = "english"
 
 
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Private: its owner and members"
+    ORGANISATION = "organisation", "Organisation: every signed-in user reads it"
+
+
+class Role(models.TextChoices):
+    """What a member may do; each role may do everything the ones before it may."""
+
+    READER = "reader", "Reader: asks and browses"
+    EDITOR = "editor", "Editor: also adds and removes documents"
+    MANAGER = "manager", "Manager: also shares, renames and deletes"
+
+
+ROLE_ORDER = [Role.READER, Role.EDITOR, Role.MANAGER]
+
+
+class CollectionQuerySet(models.QuerySet):
+    def readable_by(self, user) -> "CollectionQuerySet":
+        """The collections ``user`` may read: organisation-wide ones, their own, and those shared
+        with them or with one of their groups. The same rule as the search SQL (search.py)."""
+        shared = Membership.objects.filter(
+            models.Q(user=user) | models.Q(group__in=user.groups.all()), collection=models.OuterRef("pk")
+        )
+        return self.filter(models.Q(visibility=Visibility.ORGANISATION) | models.Q(owner=user) | models.Exists(shared))
+
+
+class Collection(models.Model):
+    """A knowledge base: documents people own and share. ``name`` is its address (URL-safe)."""
+
+    name = models.SlugField(max_length=100, unique=True, help_text="Letters, digits, - and _; used in URLs.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_collections",
+        # A departing owner's shared collections stay (staff manage them); their personal one is
+        # deleted with their data (datacare).
+        help_text="Empty: the organisation's, managed by staff.",
+    )
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE)
+    personal = models.BooleanField(default=False, help_text='Its owner\'s own documents ("My documents").')
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "name"]
+        constraints = [
+            # "My documents" is made on first use; two first uses at once make it once.
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(personal=True), name="collection_one_personal_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.name
+
+
+class Membership(models.Model):
+    """A user or a group given a role in a collection."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.READER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["collection", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) ^ models.Q(group__isnull=True), name="membership_user_or_group"
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "user"], condition=models.Q(user__isnull=False), name="membership_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "group"], condition=models.Q(group__isnull=False), name="membership_unique_group"
+            ),
+        ]
+        indexes = [
+            # The permission join of every search: memberships of a user, and of a user's groups.
+            models.Index(fields=["user", "collection"], name="membership_user"),
+            models.Index(fields=["group", "collection"], name="membership_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.group} ({self.get_role_display()}) in {self.collection}"
+
+
 class Document(models.Model):
     """One imported file. ``path`` is its path relative to the folder it was imported from."""
 
-    collection = models.CharField(max_length=100, default="default")
+    # Referenced by name (the collection's unique address), so the column keeps the name it always
+    # held and lookups like collection="handbook" read as they did before collections were a model.
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, to_field="name", db_column="collection", related_name="documents"
+    )
     path = models.CharField(max_length=500)
     title = models.CharField(max_length=300)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
@@ -52,6 +152,11 @@ class Chunk(models.Model):
     """A passage of a document, sized for the embedding model, with its heading path."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    # Its document's collection, copied (documents never change collection) so the permission
+    # filter of a search reads the chunk row alone, beside the vector index.
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, to_field="name", db_column="collection", related_name="+"
+    )
     position = models.PositiveIntegerField(help_text="Order of the chunk within its document.")
     heading = models.CharField(max_length=500, blank=True, help_text="Title › section › subsection.")
     text = models.TextField()
@@ -81,6 +186,8 @@ class Chunk(models.Model):
             ),
             # Keyword search: WHERE search_vector @@ tsquery.
             GinIndex(name="chunk_search_vector_gin", fields=["search_vector"]),
+            # A search of few readable collections reads their chunks directly instead of the graph.
+            models.Index(fields=["collection"], name="chunk_collection"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ import functools
 from django.conf import settings
 
 from documents.embeddings import MiniLMEmbeddings
-from documents.search import RetrievedChunk, SearchParams, search_chunks
+from documents.search import Reader, RetrievedChunk, SearchParams, search_chunks
 
 
 @functools.cache
@@ -18,11 +18,18 @@ def get_embeddings() -> MiniLMEmbeddings:
     return MiniLMEmbeddings()
 
 
-def retrieve(question: str, *, collection: str | None = None, top_k: int | None = None) -> list[RetrievedChunk]:
-    """The chunks that best answer ``question``, best first."""
+def retrieve(
+    question: str, *, reader: Reader, collections: list[str] | None = None, top_k: int | None = None
+) -> list[RetrievedChunk]:
+    """The chunks that best answer ``question`` among those ``reader`` may read, best first.
+
+    ``collections`` narrows the search to those collections; None searches all the reader may read.
+    """
     vector = get_embeddings().embed_query(question)
     params = SearchParams.from_settings(top_k=top_k)
-    return search_chunks(query_vector=vector, query_text=question, params=params, collection=collection or None)
+    return search_chunks(
+        query_vector=vector, query_text=question, params=params, reader=reader, collections=collections
+    )
 
 
 def relevant(passages: list[RetrievedChunk]) -> list[RetrievedChunk]:

@@ -60,10 +60,47 @@ class SearchParams:
         return cls(**values)
 
 
-_COLLECTION_JOIN = "JOIN documents_document cd ON cd.id = c.document_id AND cd.collection = %(collection)s"
+@dataclass(frozen=True)
+class Reader:
+    """Who a search is for: it finds only chunks of collections this reader may read.
+
+    Every search names its reader. ``system_override`` reads every collection; it is for staff
+    tools and commands that say so (``ask`` without ``--user``, ``evaluate``), never for a user.
+    """
+
+    user_id: int | None
+    everything: bool = False
+
+    @classmethod
+    def for_user(cls, user) -> "Reader":
+        return cls(user_id=user.pk)
+
+    @classmethod
+    def system_override(cls) -> "Reader":
+        return cls(user_id=None, everything=True)
+
+
+# The collections a reader may search, decided in the search statement itself: those read by the
+# whole organisation, the reader's own, and those shared with the reader or one of their groups
+# (the same rule as Collection.objects.readable_by); then, if the caller chose some, only those.
+_READABLE = """
+readable AS (
+    SELECT col.name FROM documents_collection col
+    WHERE (%(everything)s
+           OR col.visibility = 'organisation'
+           OR col.owner_id = %(reader)s
+           OR EXISTS (
+               SELECT 1 FROM documents_membership m
+               WHERE m.collection_id = col.id
+                 AND (m.user_id = %(reader)s
+                      OR m.group_id IN (SELECT ug.group_id FROM auth_user_groups ug WHERE ug.user_id = %(reader)s))
+           ))
+      AND (%(chosen)s::text[] IS NULL OR col.name = ANY(%(chosen)s::text[]))
+)"""
+_READABLE_FILTER = "WHERE c.collection IN (SELECT name FROM readable)"
 
 # The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps
-# this collection's chunks, slightly out of order with hnsw.iterative_scan=relaxed_order; the
+# the readable collections' chunks, slightly out of order with hnsw.iterative_scan=relaxed_order; the
 # candidates are then ranked exactly, by their blended similarity. A document without a vector
 # (never the case after an import) counts with its chunk's own.
 _DENSE = """
@@ -75,7 +112,7 @@ dense AS (
     ) AS rank
     FROM (
         SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
-        FROM documents_chunk c {collection_join}
+        FROM documents_chunk c {readable_filter}
         ORDER BY distance
         LIMIT %(candidates)s
     ) nearest
@@ -89,16 +126,16 @@ keyword AS (
     SELECT id, row_number() OVER (ORDER BY text_rank DESC, id) AS rank
     FROM (
         SELECT c.id, ts_rank_cd(c.search_vector, q.query) AS text_rank
-        FROM documents_chunk c {collection_join},
+        FROM documents_chunk c,
              (SELECT replace(plainto_tsquery('{config}', %(text)s)::text, ' & ', ' | ')::tsquery AS query) q
-        WHERE c.search_vector @@ q.query
+        {readable_filter} AND c.search_vector @@ q.query
         ORDER BY text_rank DESC, c.id
         LIMIT %(candidates)s
     ) matches
 )"""
 
 _FUSED = """
-SELECT c.id, c.document_id, d.collection, d.path, d.title, c.heading, c.text, c.position,
+SELECT c.id, c.document_id, c.collection, d.path, d.title, c.heading, c.text, c.position,
        f.score, 1 - (c.embedding <=> %(vector)s::vector) AS similarity
 FROM (
     SELECT id, sum(weight / (%(rrf_k)s + rank)) AS score
@@ -111,26 +148,29 @@ ORDER BY f.score DESC, c.id
 LIMIT %(top_k)s"""
 
 
-def build_search_sql(params: SearchParams, *, collection: str | None) -> str:
-    join = _COLLECTION_JOIN if collection else ""
-    ctes, ranked = [], []
+def build_search_sql(params: SearchParams) -> str:
+    ctes, ranked = [_READABLE], []
     if params.dense_weight > 0:
-        ctes.append(_DENSE.format(collection_join=join))
+        ctes.append(_DENSE.format(readable_filter=_READABLE_FILTER))
         ranked.append("SELECT id, rank, %(dense_weight)s::float AS weight FROM dense")
     if params.keyword_weight > 0:
-        ctes.append(_KEYWORD.format(collection_join=join, config=FULL_TEXT_CONFIG))
+        ctes.append(_KEYWORD.format(readable_filter=_READABLE_FILTER, config=FULL_TEXT_CONFIG))
         ranked.append("SELECT id, rank, %(keyword_weight)s::float AS weight FROM keyword")
     if not ranked:
         raise ValueError("At least one of the dense and keyword weights must be positive.")
     return "WITH " + ",".join(ctes) + _FUSED.format(ranked=" UNION ALL ".join(ranked))
 
 
-def search_values(params: SearchParams, *, query_vector: list[float], query_text: str, collection: str | None) -> dict:
+def search_values(
+    params: SearchParams, *, query_vector: list[float], query_text: str, reader: Reader, collections: list[str] | None
+) -> dict:
     """The parameters of ``build_search_sql``'s statement."""
     return {
         "vector": "[" + ",".join(f"{x:.7g}" for x in query_vector) + "]",
         "text": query_text,
-        "collection": collection,
+        "reader": reader.user_id,
+        "everything": reader.everything,
+        "chosen": list(collections) if collections is not None else None,
         "candidates": params.candidates,
         "top_k": params.top_k,
         "rrf_k": params.rrf_k,
@@ -141,11 +181,22 @@ def search_values(params: SearchParams, *, query_vector: list[float], query_text
 
 
 def search_chunks(
-    *, query_vector: list[float], query_text: str, params: SearchParams, collection: str | None = None
+    *,
+    query_vector: list[float],
+    query_text: str,
+    params: SearchParams,
+    reader: Reader,
+    collections: list[str] | None = None,
 ) -> list[RetrievedChunk]:
-    """The best ``params.top_k`` chunks for a query, best first."""
-    sql = build_search_sql(params, collection=collection)
-    values = search_values(params, query_vector=query_vector, query_text=query_text, collection=collection)
+    """The best ``params.top_k`` chunks for a query that ``reader`` may read, best first.
+
+    ``collections`` narrows the search to those names (of the ones the reader may read); None
+    searches every collection the reader may read.
+    """
+    sql = build_search_sql(params)
+    values = search_values(
+        params, query_vector=query_vector, query_text=query_text, reader=reader, collections=collections
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [RetrievedChunk(*row) for row in cursor.fetchall()]

@@ -22,6 +22,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from documents.chunking import PlannedChunk, chunk_document
+from documents.collections import collection_get_or_create
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
 from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus, refresh_document_embeddings
@@ -93,7 +94,12 @@ def documents_import(
     on_file_done: Callable[[str], None] | None = None,
     embeddings: MiniLMEmbeddings | None = None,
 ) -> ImportReport:
-    """Import every supported file under ``paths`` into ``collection`` and report what happened."""
+    """Import every supported file under ``paths`` into ``collection`` and report what happened.
+
+    A collection that does not exist yet is made organisation-wide and owned by nobody; make it
+    first (``collections.collection_get_or_create``) to give it an owner or keep it private.
+    """
+    collection_get_or_create(name=collection)
     embeddings = embeddings or MiniLMEmbeddings()
     report = ImportReport()
     known_hashes = dict(Document.objects.filter(collection=collection).values_list("path", "content_hash"))
@@ -219,14 +225,21 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
         document, created = Document.objects.update_or_create(
-            collection=collection,
+            collection_id=collection,
             path=item.file.path,
             defaults={"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata},
         )
         if not created:
             document.chunks.all().delete()
         Chunk.objects.bulk_create(
-            Chunk(document=document, position=c.position, heading=c.heading, text=c.text, embedding=v)
+            Chunk(
+                document=document,
+                collection_id=document.collection_id,
+                position=c.position,
+                heading=c.heading,
+                text=c.text,
+                embedding=v,
+            )
             for c, v in zip(item.chunks, vectors, strict=True)
         )
         refresh_document_embeddings([document.pk])

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from documents.retrieval import get_embeddings, retrieve
+from documents.search import Reader
 from evaluation.evalset import Question
 
 
@@ -29,7 +30,8 @@ def distinct_sources(sources: Iterable[str]) -> list[str]:
 def rank_question(question: Question, *, collection: str, depth: int) -> RankedResult:
     """Retrieve for one question exactly as the chat does, timing query embedding plus search."""
     started = time.perf_counter()
-    chunks = retrieve(question.question, collection=collection, top_k=depth)
+    # Evaluation collections are private and owned by nobody: only the staff/system override reads them.
+    chunks = retrieve(question.question, reader=Reader.system_override(), collections=[collection], top_k=depth)
     latency_ms = (time.perf_counter() - started) * 1000
     return RankedResult(question.id, question.expected_source, distinct_sources(c.path for c in chunks), latency_ms)
 

@@ -3,6 +3,10 @@ to the answer even after the document changed."""
 
 from django.urls import reverse
 
+from conftest import answer_question, make_user
+from conversations import services
+from documents.collections import collection_get_or_create, collection_share, collection_unshare
+from documents.models import Collection, Role, Visibility
 from documents.services import documents_import
 
 
@@ -38,3 +42,21 @@ def test_a_cited_chunk_replaced_by_a_reimport_still_shows_the_passage_used(alice
     page = alice_client.get(passage_url(alices_message)).content.decode()
     assert "has changed since the answer was given" in page
     assert "Prune roses in late winter" in page
+
+
+def test_a_passage_of_a_collection_no_longer_shared_is_404_and_the_answer_stays(alice, alice_client, docs_dir):
+    carol = make_user("carol")
+    collection_get_or_create(name="garden", owner=carol, visibility=Visibility.PRIVATE)
+    documents_import(paths=[docs_dir / "garden"], collection="garden")
+    garden = Collection.objects.get(name="garden")
+    collection_share(collection=garden, user=alice, role=Role.READER)
+    message = answer_question(
+        conversation=services.conversation_create(owner=alice, chat_type="answer"), question="When to prune roses?"
+    )
+    assert message.passage(1).collection == "garden"
+    assert alice_client.get(passage_url(message)).status_code == 200
+
+    collection_unshare(collection=garden, user=alice)
+    assert alice_client.get(passage_url(message)).status_code == 404
+    page = alice_client.get(reverse("conversations:detail", args=[message.conversation_id])).content.decode()
+    assert "Prune roses in late winter" in page  # the answer already given stays

@@ -7,8 +7,12 @@ from django.db import connection
 
 from conftest import make_chunk
 from documents import retrieval
+from documents.collections import collection_get_or_create
 from documents.models import Chunk, Document, refresh_document_embeddings
-from documents.search import SearchParams, build_search_sql, search_chunks, search_values
+from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values
+
+# These tests are about ranking, not permissions (test_permissions.py): they read everything.
+EVERYTHING = Reader.system_override()
 
 
 @pytest.mark.parametrize(
@@ -20,13 +24,13 @@ from documents.search import SearchParams, build_search_sql, search_chunks, sear
     ],
 )
 def test_a_question_finds_the_chunk_that_answers_it(knowledge_base, question, expected_source, expected_text):
-    best = retrieval.retrieve(question)[0]
+    best = retrieval.retrieve(question, reader=EVERYTHING)[0]
     assert best.path == expected_source
     assert expected_text in best.text
 
 
 def test_results_are_best_first_with_scores_and_limited_to_top_k(knowledge_base):
-    results = retrieval.retrieve("tomatoes watering", top_k=2)
+    results = retrieval.retrieve("tomatoes watering", reader=EVERYTHING, top_k=2)
     assert len(results) == 2
     assert results[0].score >= results[1].score
     assert "Water tomatoes" in results[0].text
@@ -36,7 +40,7 @@ def test_search_can_be_limited_to_a_collection(knowledge_base, docs_dir):
     from documents.services import documents_import
 
     documents_import(paths=[docs_dir / "kettle.txt"], collection="kitchen")
-    results = retrieval.retrieve("How do I prune roses?", collection="kitchen")
+    results = retrieval.retrieve("How do I prune roses?", reader=EVERYTHING, collections=["kitchen"])
     assert {r.collection for r in results} == {"kitchen"}
     assert {r.path for r in results} == {"kettle.txt"}
 
@@ -50,13 +54,15 @@ def test_passages_below_the_similarity_floor_are_dropped(settings):
 def test_keyword_search_alone_finds_exact_terms(knowledge_base):
     vector = retrieval.get_embeddings().embed_query("unrelated")
     params = SearchParams.from_settings(dense_weight=0.0, keyword_weight=1.0)
-    results = search_chunks(query_vector=vector, query_text="What pressure for tyres?", params=params)
+    results = search_chunks(
+        query_vector=vector, query_text="What pressure for tyres?", params=params, reader=EVERYTHING
+    )
     assert [r.path for r in results] == ["bikes.html"]
 
 
 def test_no_weight_at_all_is_refused():
     with pytest.raises(ValueError, match="must be positive"):
-        build_search_sql(SearchParams.from_settings(dense_weight=0.0, keyword_weight=0.0), collection=None)
+        build_search_sql(SearchParams.from_settings(dense_weight=0.0, keyword_weight=0.0))
 
 
 @pytest.mark.parametrize("document_weight", [-0.1, 1.5])
@@ -68,10 +74,10 @@ def test_a_document_weight_outside_0_to_1_is_refused(document_weight):
 def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
     """With sequential scans ruled out, the plan must go through both named indexes."""
     params = SearchParams.from_settings(dense_weight=1.0, keyword_weight=1.0)
-    values = search_values(params, query_vector=[0.05] * 384, query_text="roses", collection=None)
+    values = search_values(params, query_vector=[0.05] * 384, query_text="roses", reader=EVERYTHING, collections=None)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + build_search_sql(params, collection=None), values)
+        cursor.execute("EXPLAIN " + build_search_sql(params), values)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chunk_embedding_cosine_hnsw" in plan
     assert "chunk_search_vector_gin" in plan
@@ -104,9 +110,17 @@ def _unit(**components: float) -> list[float]:
 
 
 def _document(source: str, vectors: list[list[float]]) -> Document:
-    document = Document.objects.create(path=source, title=source, content_hash="0" * 64)
+    collection, _ = collection_get_or_create(name="default")
+    document = Document.objects.create(collection=collection, path=source, title=source, content_hash="0" * 64)
     Chunk.objects.bulk_create(
-        Chunk(document=document, position=i, heading="", text=f"{source} part {i}", embedding=vector)
+        Chunk(
+            document=document,
+            collection=collection,
+            position=i,
+            heading="",
+            text=f"{source} part {i}",
+            embedding=vector,
+        )
         for i, vector in enumerate(vectors)
     )
     refresh_document_embeddings([document.pk])
@@ -126,7 +140,7 @@ def test_a_passage_from_a_page_on_topic_outranks_a_look_alike_from_a_page_off_to
 
     def best_source(document_weight: float) -> str:
         params = SearchParams.from_settings(document_weight=document_weight, keyword_weight=0.0)
-        return search_chunks(query_vector=_unit(e0=1), query_text="", params=params)[0].path
+        return search_chunks(query_vector=_unit(e0=1), query_text="", params=params, reader=EVERYTHING)[0].path
 
     assert best_source(0.0) == "long.txt"  # 0.9 against 0.85
     assert best_source(0.1) == "long.txt"  # 0.9·0.9 + 0.1·0.52 = 0.862 against 0.85

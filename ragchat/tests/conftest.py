@@ -74,7 +74,7 @@ def bobs_message(knowledge_base, bob) -> Message:
     message = services.message_create(conversation=conversation, question=BOBS_QUESTION, chat_type=ChatType.ANSWER)
     chunk = Chunk.objects.select_related("document").get(text__contains="Prune roses")
     document = chunk.document
-    passage = RetrievedChunk(chunk.pk, document.pk, document.collection, document.path, document.title,
+    passage = RetrievedChunk(chunk.pk, document.pk, document.collection_id, document.path, document.title,
                              chunk.heading, chunk.text, chunk.position, score=1.0, similarity=1.0)  # fmt: skip
     message.context_used = [{"n": 1, **asdict(passage)}]
     message.answer, message.status = "Prune roses in late winter [1].", MessageStatus.ANSWERED

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from conftest import make_user
 from conversations.models import ChatModelConfig, ChatType, Conversation, Message, PromptVersion
-from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus
+from documents.models import Chunk, Collection, Document, ImportJob, ImportJobKind, ImportJobStatus
 from ragchat.tests.access import ADMIN_ROOT, ADMIN_URLS, UrlPattern, by_id, get_and_post, redirects_to
 
 pytestmark = pytest.mark.usefixtures("cheap_rows")
@@ -60,6 +60,7 @@ def admin_rows(bobs_message, bob) -> dict:
         ChatModelConfig: config,
         get_user_model(): bob,
         Group: Group.objects.create(name="Moderators"),
+        Collection: Collection.objects.get(name="default"),
         # django-axes' records of log-ins (failures, lockouts), which staff read and may delete.
         AccessAttempt: AccessAttempt.objects.create(username="bob", ip_address="203.0.113.5", failures_since_start=1),
         AccessLog: AccessLog.objects.create(username="bob", ip_address="203.0.113.5"),

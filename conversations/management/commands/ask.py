@@ -6,12 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 from conversations import services
 from conversations.answering import Exchange, answer_message
 from conversations.models import ChatType, CitedPassage
+from documents.search import Reader
 
 
 class Command(BaseCommand):
     help = (
         "Ask the knowledge base a question and print the answer with its sources, best first. "
-        "With --user the exchange is also stored in a new conversation of that user."
+        "With --user the question is asked as that user (only the collections they may read are "
+        "searched) and the exchange is stored in a new conversation of theirs. Without --user it "
+        "searches every collection, as a staff override, and stores nothing."
     )
 
     def add_arguments(self, parser):
@@ -44,7 +47,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\nAnswered in {result['latency_ms']} ms"))
 
     def _ask(self, question: str, collection: str, chat_type: str) -> dict:
-        exchange = Exchange(question=question, chat_type=chat_type, collection=collection).run()
+        # No user: a staff tool reading every collection, and saying so.
+        exchange = Exchange(
+            question=question,
+            chat_type=chat_type,
+            reader=Reader.system_override(),
+            collections=[collection] if collection else None,
+        ).run()
         passages = [CitedPassage(n, **vars(passage)) for n, passage in enumerate(exchange.passages, start=1)]
         answer = exchange.answer
         return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, passages)

@@ -4,6 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from documents.collections import collection_get_or_create
+from documents.models import Visibility
 from documents.services import documents_import, find_source_files
 from evaluation.evalset import QuestionFileError, load_questions
 from evaluation.scoring import evaluate
@@ -39,6 +41,10 @@ class Command(BaseCommand):
         except QuestionFileError as exc:
             raise CommandError(str(exc)) from None
         collection = collection or f"eval-{corpus.resolve().name}"
+        # Its own collection, private and owned by nobody, so no one's chat finds or cites the corpus.
+        collection_get_or_create(
+            name=collection, title=f"Evaluation: {corpus.resolve().name}", visibility=Visibility.PRIVATE
+        )
         quiet = opts["verbosity"] == 0
 
         files = sum(1 for _ in find_source_files([corpus]))
