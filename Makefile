@@ -6,8 +6,8 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Line and branch coverage of the apps (migrations and tests left out) below which `make test`
-# fails; set from the measured figure, so new code comes with tests. COVERAGE_FLOOR=0 to run a subset.
-COVERAGE_FLOOR ?= 85
+# fails; set below the measured figure (97 % on 2026-11-29), so new code comes with tests. COVERAGE_FLOOR=0 to run a subset.
+COVERAGE_FLOOR ?= 95
 
 # Lock files pin every package with the hashes of its files; pip refuses anything else.
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
