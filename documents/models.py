@@ -155,7 +155,12 @@ class Chunk(models.Model):
     # Its document's collection, copied (documents never change collection) so the permission
     # filter of a search reads the chunk row alone, beside the vector index.
     collection = models.ForeignKey(
-        Collection, on_delete=models.CASCADE, to_field="name", db_column="collection", related_name="+"
+        Collection,
+        on_delete=models.CASCADE,
+        to_field="name",
+        db_column="collection",
+        related_name="+",
+        db_index=False,  # see the note in search.py: a btree here would tempt the planner off the vector index
     )
     position = models.PositiveIntegerField(help_text="Order of the chunk within its document.")
     heading = models.CharField(max_length=500, blank=True, help_text="Title › section › subsection.")
@@ -186,8 +191,6 @@ class Chunk(models.Model):
             ),
             # Keyword search: WHERE search_vector @@ tsquery.
             GinIndex(name="chunk_search_vector_gin", fields=["search_vector"]),
-            # A search of few readable collections reads their chunks directly instead of the graph.
-            models.Index(fields=["collection"], name="chunk_collection"),
         ]
 
     def __str__(self) -> str:

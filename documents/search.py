@@ -97,6 +97,11 @@ readable AS (
            ))
       AND (%(chosen)s::text[] IS NULL OR col.name = ANY(%(chosen)s::text[]))
 )"""
+# The chunk's own copy of its collection is filtered as the HNSW walk goes (iterative scans keep
+# walking until enough readable chunks are found). There is deliberately no btree on it: with the
+# readable set estimated from a CTE, the planner would read a collection's chunks through it even
+# when the reader may read half the table. Few readable chunks in a huge table (a small private
+# collection among a million chunks) is the case still to measure and plan for (issue 13, scale).
 _READABLE_FILTER = "WHERE c.collection IN (SELECT name FROM readable)"
 
 # The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps

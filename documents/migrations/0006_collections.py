@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="chunk",
             name="collection",
-            field=models.ForeignKey(db_column="collection", null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="documents.collection", to_field="name"),
+            field=models.ForeignKey(db_column="collection", db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="documents.collection", to_field="name"),
         ),
         migrations.RunSQL(
             "UPDATE documents_chunk c SET collection = d.collection FROM documents_document d WHERE d.id = c.document_id",
@@ -85,10 +85,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="chunk",
             name="collection",
-            field=models.ForeignKey(db_column="collection", on_delete=django.db.models.deletion.CASCADE, related_name="+", to="documents.collection", to_field="name"),
-        ),
-        migrations.AddIndex(
-            model_name="chunk",
-            index=models.Index(fields=["collection"], name="chunk_collection"),
+            field=models.ForeignKey(db_column="collection", db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="documents.collection", to_field="name"),
         ),
     ]
