@@ -12,6 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from conversations import services
+from conversations.models import ChatType, Feedback
 from conversations.tests.openai_stub import OpenAIStub
 from documents.search import RetrievedChunk
 from documents.services import documents_import
@@ -295,3 +297,23 @@ def poisoned_knowledge_base(request, knowledge_base, tmp_path):
     write_files(tmp_path / "extra", POISONED[request.param])
     assert not documents_import(paths=[tmp_path / "extra"], collection="default").failed
     return request.param
+
+
+@pytest.fixture
+def exchanges(knowledge_base, alice, bob):
+    """Alice's roses answer, rated down; Bob's kettle summary, answered by a model with token counts."""
+    roses = answer_question(
+        conversation=services.conversation_create(owner=alice, chat_type=ChatType.ANSWER),
+        question="When to prune roses?",
+        chat_type="answer",
+    )
+    services.message_set_feedback(message=roses, feedback=Feedback.DOWN, comment="Too vague")
+    kettle = answer_question(
+        conversation=services.conversation_create(owner=bob, chat_type=ChatType.ANSWER),
+        question="How do I descale the kettle?",
+        chat_type="summarize",
+    )
+    kettle.model_name = "openai:gpt-test"
+    kettle.prompt_tokens, kettle.completion_tokens = 100, 20
+    kettle.save()
+    return roses, kettle

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from conversations import crypto, model_endpoints
+from documents.search import RetrievedChunk
 
 
 class ChatType(models.TextChoices):
@@ -267,23 +268,14 @@ class Message(models.Model):
 
 
 @dataclass(frozen=True)
-class CitedPassage:
+class CitedPassage(RetrievedChunk):
     """A passage given to an answer, cited as [n]: a retrieved chunk as it read at answer time.
 
-    Stored in ``Message.context_used`` so it survives re-imports and deletions of its document.
+    Stored in ``Message.context_used`` so it survives re-imports and deletions of its document
+    (its chunk and document ids may then name rows that no longer exist).
     """
 
     n: int
-    chunk_id: int | None
-    document_id: int | None
-    collection: str
-    path: str  # the document's path within its collection
-    title: str
-    heading: str
-    text: str
-    position: int
-    score: float
-    similarity: float
 
     # What callers outside the app (exports, ``ask --json``) are given: no ids, no text.
     SUMMARY = ("n", "path", "title", "heading", "collection", "score", "similarity")

@@ -3,27 +3,15 @@ from django.urls import reverse
 
 from conftest import answer_question, make_staff
 from conversations import services
-from conversations.models import ChatType, Feedback, MessageStatus
+from conversations.models import MessageStatus
 
 INSIGHT = reverse("insight:index")
 
 
 @pytest.fixture
-def exchanges(knowledge_base, alice, bob, settings):
+def four_exchanges(exchanges, settings):
     """Four questions today: rated down, answered by a model, failed after 5 s, and one that found nothing."""
-    roses = answer_question(
-        conversation=services.conversation_create(owner=alice, chat_type=ChatType.ANSWER),
-        question="When to prune roses?",
-    )
-    services.message_set_feedback(message=roses, feedback=Feedback.DOWN, comment="Too vague")
-    kettle = answer_question(
-        conversation=services.conversation_create(owner=bob, chat_type=ChatType.ANSWER),
-        question="How do I descale the kettle?",
-        chat_type="summarize",
-    )
-    kettle.model_name = "openai:gpt-test"
-    kettle.prompt_tokens, kettle.completion_tokens = 100, 20
-    kettle.save()
+    roses, kettle = exchanges
     failed = services.message_create(conversation=roses.conversation, question="Broken?", chat_type="answer")
     failed.status, failed.error, failed.latency_ms = MessageStatus.FAILED, "Timeout", 5000
     failed.save()
@@ -33,8 +21,8 @@ def exchanges(knowledge_base, alice, bob, settings):
     return roses, kettle, failed, nothing
 
 
-def test_the_insight_page_reports_the_period(staff_client, exchanges):
-    roses, _, _, nothing = exchanges
+def test_the_insight_page_reports_the_period(staff_client, four_exchanges):
+    roses, _, _, nothing = four_exchanges
     html = staff_client.get(INSIGHT).content.decode()
     assert "Questions<strong>4</strong>" in html
     assert "Error rate<strong>25 %</strong>" in html
@@ -47,12 +35,12 @@ def test_the_insight_page_reports_the_period(staff_client, exchanges):
     assert "zzz qqq" in html and "Too vague" in html
 
 
-def test_the_insight_page_takes_a_period(staff_client, exchanges):
+def test_the_insight_page_takes_a_period(staff_client, four_exchanges):
     html = staff_client.get(INSIGHT, {"start": "2001-01-01", "end": "2001-01-31"}).content.decode()
     assert "Questions<strong>0</strong>" in html and "From Jan. 1, 2001 to Jan. 31, 2001." in html
 
 
-def test_a_period_that_ends_before_it_starts_shows_the_last_30_days(staff_client, exchanges):
+def test_a_period_that_ends_before_it_starts_shows_the_last_30_days(staff_client, four_exchanges):
     html = staff_client.get(INSIGHT, {"start": "2001-01-31", "end": "2001-01-01"}).content.decode()
     assert "Questions<strong>4</strong>" in html
 

@@ -54,7 +54,7 @@ class Command(BaseCommand):
             reader=Reader.system_override(),
             collections=[collection] if collection else None,
         ).run()
-        passages = [CitedPassage(n, **vars(passage)) for n, passage in enumerate(exchange.passages, start=1)]
+        passages = [CitedPassage(**vars(passage), n=n) for n, passage in enumerate(exchange.passages, start=1)]
         answer = exchange.answer
         return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, passages)
 
