@@ -15,7 +15,7 @@ def test_staff_who_may_only_view_prompt_versions_cannot_activate_one(client, db)
     client.post(
         reverse("admin:conversations_promptversion_changelist"), {"action": "activate", "_selected_action": [first.pk]}
     )
-    assert PromptVersion.objects.get(is_active=True).system_prompt == "v2. Cite [n]."
+    assert PromptVersion.objects.get(chat_type=ChatType.ANSWER, is_active=True).system_prompt == "v2. Cite [n]."
     assert not LogEntry.objects.exists()
 
 
