@@ -1,27 +1,21 @@
-"""Answers as safe HTML: Markdown rendered, then sanitised, with citation links.
+"""Answers as safe HTML: Markdown rendered, then sanitised (ragchat.markdown), with citation links.
 
-Model output is untrusted. markdown-it runs with raw HTML disabled (it escapes it) and
-refuses javascript: and similar links; nh3 (the Ammonia sanitiser) then allows only the tags
-a chat answer needs, as a second, independent line of defence. Citation markers like [2]
+Model output is untrusted; ragchat.markdown says how it is made safe. Citation markers like [2]
 become links only when the answer really was given a passage with that number.
 """
 
 import re
 from collections.abc import Callable
 
-import nh3
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
+
+from ragchat.markdown import build_markdown, sanitise
 
 # Written exactly as the passages are numbered: \d would also take [٣] or [３], and [03] would
 # be shown as [3], changing the answer's text.
 _CITATION = re.compile(r"\[([1-9][0-9]{0,2})\]")
-_ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "del", "sup",
-}  # fmt: skip
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "ol": {"start"}}
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -46,7 +40,7 @@ def _render_citation(self, tokens, idx, options, env) -> str:
 
 
 def _build_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+    md = build_markdown()
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.add_render_rule("citation", _render_citation)
     return md
@@ -56,12 +50,4 @@ _MARKDOWN = _build_markdown()
 
 
 def render_markdown(text: str, citation_url: Callable[[int], str | None] | None = None) -> SafeString:
-    html = _MARKDOWN.render(text, {"citation_url": citation_url})
-    clean = nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+    return sanitise(_MARKDOWN.render(text, {"citation_url": citation_url}))
