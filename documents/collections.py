@@ -4,27 +4,43 @@ The read rule lives twice, on purpose: ``Collection.objects.readable_by`` for pa
 ``search.READABLE`` inside the search statement, and a test holds them to the same answers.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
-from documents.models import ROLE_ORDER, Collection, Membership, Role, Visibility
+from documents.models import ROLE_ORDER, Collection, Document, Membership, Role, Visibility
 
 PERSONAL_TITLE = "My documents"
+
+
+def _strongest(user, collection: Collection, member_roles: Iterable[str]) -> Role | None:
+    """The rule of ``role_of``, given the roles the user and their groups hold as members."""
+    if collection.owner_id is not None and collection.owner_id == user.pk:
+        return Role.MANAGER
+    roles = set(member_roles)
+    if collection.visibility == Visibility.ORGANISATION:
+        roles.add(Role.READER)
+    return max((Role(role) for role in roles), key=ROLE_ORDER.index, default=None)
 
 
 def role_of(user, collection: Collection) -> Role | None:
     """The most a user may do in a collection: its owner manages it; members and the members of
     its groups have their role; everyone reads an organisation-wide collection."""
-    if collection.owner_id is not None and collection.owner_id == user.pk:
-        return Role.MANAGER
-    roles = set(Membership.objects.filter(collection=collection, user=user).values_list("role", flat=True)) | set(
-        Membership.objects.filter(collection=collection, group__user=user).values_list("role", flat=True)
-    )
-    if collection.visibility == Visibility.ORGANISATION:
-        roles.add(Role.READER)
-    return max((Role(role) for role in roles), key=ROLE_ORDER.index, default=None)
+    return roles_in(user, [collection])[collection.pk]
+
+
+def roles_in(user, collections: Iterable[Collection]) -> dict[int, Role | None]:
+    """``role_of`` for many collections (by primary key), with one query for the memberships."""
+    collections = list(collections)
+    held: dict[int, list[str]] = {collection.pk: [] for collection in collections}
+    memberships = Membership.objects.filter(Q(user=user) | Q(group__user=user), collection__in=collections)
+    for collection_id, role in memberships.values_list("collection_id", "role"):
+        held[collection_id].append(role)
+    return {collection.pk: _strongest(user, collection, held[collection.pk]) for collection in collections}
 
 
 def may(user, collection: Collection, role: Role) -> bool:
@@ -81,3 +97,21 @@ def collection_share(*, collection: Collection, role: str, user=None, group: Gro
 def collection_unshare(*, collection: Collection, user=None, group: Group | None = None) -> int:
     """Take a user's or a group's membership away; return how many were removed (0 or 1)."""
     return Membership.objects.filter(collection=collection, user=user, group=group).delete()[0]
+
+
+def collection_rename(*, collection: Collection, title: str, description: str) -> Collection:
+    """Give ``collection`` a new title and description; its name (its address) stays."""
+    collection.title, collection.description = title, description
+    collection.save(update_fields=["title", "description", "updated_at"])
+    return collection
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Delete ``collection`` with its documents, passages and memberships. Answers that cited
+    them keep the passages as they read (``Message.context_used``)."""
+    collection.delete()
+
+
+def document_delete(*, document: Document) -> None:
+    """Delete ``document`` and its passages; answers that cited them keep them as they read."""
+    document.delete()
