@@ -2,11 +2,14 @@ from pathlib import PurePosixPath
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 from django.template.defaultfilters import filesizeformat
 
 from documents.extract import SUPPORTED_SUFFIXES
+from documents.models import Collection, Role
 
 collection_name_validator = RegexValidator(r"^[A-Za-z0-9_-]+\Z", "Use only letters, digits, hyphens and underscores.")
 
@@ -83,3 +86,61 @@ def _upload_problem(name: str, size: int, *, taken: set[str]) -> str:
     if name in taken:
         return "another file in this upload has the same name"
     return ""
+
+
+class DocumentSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search by title")
+
+
+class DocumentPageForm(forms.Form):
+    """The passage to highlight, as ?chunk=<id> (the passage pages link with it)."""
+
+    chunk = forms.IntegerField(required=False, min_value=1)
+
+
+class CollectionRenameForm(forms.ModelForm):
+    class Meta:
+        model = Collection
+        fields = ["title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Please give the collection a title.")
+        return title
+
+
+class MemberForm(forms.Form):
+    """A member of a collection: a user by username, or a group by name (one of the two)."""
+
+    username = forms.CharField(required=False, max_length=150, label="User (username)")
+    group = forms.CharField(required=False, max_length=150, label="or group (name)")
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no user called “{username}”.")
+        return user
+
+    def clean_group(self) -> Group | None:
+        name = self.cleaned_data["group"].strip()
+        if not name:
+            return None
+        group = Group.objects.filter(name=name).first()
+        if group is None:
+            raise forms.ValidationError(f"There is no group called “{name}”.")
+        return group
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors and (cleaned.get("username") is None) == (cleaned.get("group") is None):
+            raise forms.ValidationError("Name a user or a group (one of the two).")
+        return cleaned
+
+
+class ShareForm(MemberForm):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.READER)

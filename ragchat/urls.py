@@ -6,6 +6,7 @@ from ragchat import health
 urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
+    path("knowledge/", include("documents.urls")),
     # Staff pages of their own under /admin/, before the admin's catch-all.
     path("admin/insight/", include("insight.urls")),
     path("admin/", admin.site.urls),

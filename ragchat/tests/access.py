@@ -14,6 +14,7 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
 
 from conversations.models import ChatType, Conversation, Message, MessageSource
+from documents.models import Collection, Document, Membership
 
 # --- The URL patterns of the project --------------------------------------------------------------
 
@@ -125,11 +126,14 @@ def redirects_to(response: HttpResponse, url_name: str) -> bool:
 
 
 def stored_rows(user) -> list:
-    """Everything stored of the user's conversations, field by field (updated_at included)."""
+    """Everything stored of the user's conversations and collections, field by field (updated_at included)."""
     return [
         list(Conversation.objects.filter(owner=user).order_by("pk").values()),
         list(Message.objects.filter(conversation__owner=user).order_by("pk").values()),
         list(MessageSource.objects.filter(message__conversation__owner=user).order_by("pk").values()),
+        list(Collection.objects.filter(owner=user).order_by("pk").values()),
+        list(Membership.objects.filter(collection__owner=user).order_by("pk").values()),
+        list(Document.objects.filter(collection__owner=user).order_by("pk").values("pk", "title", "updated_at")),
     ]
 
 
@@ -139,11 +143,14 @@ def text_of(response: HttpResponse) -> str:
 
 
 def ids_of(message: Message) -> dict:
-    """Values for every kwarg of the user URLs, naming the message's rows."""
+    """Values for every kwarg of the user URLs, naming the message's rows and the collection and
+    document of its first passage (bobs_message makes that collection Bob's own, private one)."""
     return {
         "conversation_id": message.conversation_id,
         "message_id": message.pk,
         "number": message.context_used[0]["n"],
+        "name": message.context_used[0]["collection"],
+        "document_id": message.context_used[0]["document_id"],
     }
 
 

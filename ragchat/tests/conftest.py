@@ -11,7 +11,7 @@ from django.db import connection
 from conversations import services
 from conversations.models import ChatType, Message, MessageSource, MessageStatus
 from documents.embeddings import MiniLMEmbeddings
-from documents.models import Chunk
+from documents.models import Chunk, Collection, Visibility
 from documents.search import RetrievedChunk
 from ragchat.tests.access import BOBS_QUESTION
 
@@ -63,7 +63,7 @@ def cheap_rows(settings, monkeypatch):
 
 @pytest.fixture
 def bobs_message(knowledge_base, bob) -> Message:
-    """Bob's conversation, with one answered question citing a passage of the knowledge base.
+    """Bob's conversation, with one answered question citing a passage of his knowledge base.
 
     The answer is recorded from a stored chunk, not retrieved: these 200-odd tests import the same
     five chunks (identical vectors) and roll them back each time, and in full runs a search now and
@@ -74,6 +74,8 @@ def bobs_message(knowledge_base, bob) -> Message:
     message = services.message_create(conversation=conversation, question=BOBS_QUESTION, chat_type=ChatType.ANSWER)
     chunk = Chunk.objects.select_related("document").get(text__contains="Prune roses")
     document = chunk.document
+    # The knowledge base becomes Bob's private collection, so its pages are his and nobody else's.
+    Collection.objects.filter(name=document.collection_id).update(owner=bob, visibility=Visibility.PRIVATE)
     passage = RetrievedChunk(chunk.pk, document.pk, document.collection_id, document.path, document.title,
                              chunk.heading, chunk.text, chunk.position, score=1.0, similarity=1.0)  # fmt: skip
     message.context_used = [{"n": 1, **asdict(passage)}]

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from conversations import services
 from conversations.models import ChatType, Conversation, Message
+from documents.collections import personal_collection
 from ragchat.tests.access import (
     ADMIN_URLS,
     BOBS_QUESTION,
@@ -39,9 +40,15 @@ pytestmark = pytest.mark.usefixtures("cheap_rows")
 
 def test_the_walk_finds_urls_of_every_kind():
     """If the walk found nothing, every parametrised test below would pass without testing."""
-    assert {"conversations:list", "conversations:detail", "conversations:passage", "password_change"} <= {
-        p.name for p in USER_URLS
-    }
+    assert {
+        "conversations:list",
+        "conversations:detail",
+        "conversations:passage",
+        "password_change",
+        "documents:list",
+        "documents:collection",
+        "documents:document",
+    } <= {p.name for p in USER_URLS}
     assert {
         "admin:index",
         "admin:conversations_message_change",
@@ -72,6 +79,9 @@ def test_another_users_ids_are_404(client, alice, bobs_message, pattern):
         # Her own conversation around his message: the message must be looked up within the conversation.
         alices = services.conversation_create(owner=alice, chat_type=ChatType.ANSWER)
         urls.append(pattern.url({**ids_of(bobs_message), "conversation_id": alices.pk}))
+    if "name" in pattern.kwargs and "document_id" in pattern.kwargs:
+        # Her own collection around his document: the document must be looked up within the collection.
+        urls.append(pattern.url({**ids_of(bobs_message), "name": personal_collection(alice).name}))
     before = stored_rows(bob)
 
     client.force_login(alice)

@@ -1,0 +1,159 @@
+"""The knowledge pages: the collections a user may read, their documents, and, for those whose
+role allows it, sharing, renaming and deleting.
+
+Every collection is looked up among those the user may read, then checked against the role the
+page needs. A collection the user may not read and a page their role does not allow both answer
+404: the first so names reveal nothing, the second so members learn no more than non-members.
+"""
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from documents import collections
+from documents.forms import CollectionRenameForm, DocumentPageForm, DocumentSearchForm, MemberForm, ShareForm
+from documents.models import Collection, Document, Role
+from documents.reading import document_blocks
+
+DOCUMENTS_PER_PAGE = 25
+
+
+def _get_collection_for_user(request: HttpRequest, name: str, role: Role = Role.READER) -> Collection:
+    """The collection if the user holds ``role`` (or more) in it; 404 otherwise."""
+    collection = get_object_or_404(Collection.objects.readable_by(request.user), name=name)
+    if not collections.may(request.user, collection, role):
+        raise Http404("No collection of that name is yours to change.")
+    return collection
+
+
+def _get_document_for_user(request: HttpRequest, name: str, document_id: int, role: Role = Role.READER) -> Document:
+    collection = _get_collection_for_user(request, name, role)
+    return get_object_or_404(collection.documents.select_related("collection"), pk=document_id)
+
+
+@login_required
+@require_GET
+def collection_list(request: HttpRequest) -> HttpResponse:
+    """The collections the user may read, with their document counts and the user's role."""
+    readable = Collection.objects.readable_by(request.user).annotate(document_count=Count("documents"))
+    roles = collections.roles_in(request.user, readable)
+    rows = [(collection, roles[collection.pk]) for collection in readable]
+    return render(request, "documents/collection_list.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def collection_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """A collection's documents, searchable by title, a page at a time."""
+    collection = _get_collection_for_user(request, name)
+    search = DocumentSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    documents = collection.documents.annotate(passage_count=Count("chunks")).order_by("path")
+    if query:
+        documents = documents.filter(title__icontains=query)
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    role = collections.role_of(request.user, collection)
+    context = {"collection": collection, "role": role, "page": page, "query": query, "search": search,
+               "may_edit": role in (Role.EDITOR, Role.MANAGER), "may_manage": role == Role.MANAGER}  # fmt: skip
+    return render(request, "documents/collection_detail.html", context)
+
+
+@login_required
+@require_GET
+def document_detail(request: HttpRequest, name: str, document_id: int) -> HttpResponse:
+    """The whole document, rendered, with the passage ?chunk=<id> highlighted."""
+    document = _get_document_for_user(request, name, document_id)
+    chosen = DocumentPageForm(request.GET)
+    chosen_id = chosen.cleaned_data["chunk"] if chosen.is_valid() else None
+    blocks = document_blocks(document.chunks.order_by("position").only("pk", "position", "heading", "text"))
+    may_edit = collections.may(request.user, document.collection, Role.EDITOR)
+    context = {"document": document, "collection": document.collection, "blocks": blocks,
+               "chosen_id": chosen_id, "may_edit": may_edit}  # fmt: skip
+    return render(request, "documents/document_detail.html", context)
+
+
+def _manage_page(request: HttpRequest, collection: Collection, **forms) -> HttpResponse:
+    context = {
+        "collection": collection,
+        "memberships": collection.memberships.select_related("user", "group"),
+        "rename_form": forms.get("rename_form") or CollectionRenameForm(instance=collection),
+        "share_form": forms.get("share_form") or ShareForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "documents/collection_manage.html", context)
+
+
+@login_required
+@require_GET
+def collection_manage(request: HttpRequest, name: str) -> HttpResponse:
+    """Managers: who the collection is shared with, and its title and description."""
+    return _manage_page(request, _get_collection_for_user(request, name, Role.MANAGER))
+
+
+@login_required
+@require_POST
+def collection_rename(request: HttpRequest, name: str) -> HttpResponse:
+    collection = _get_collection_for_user(request, name, Role.MANAGER)
+    form = CollectionRenameForm(request.POST, instance=Collection.objects.get(pk=collection.pk))
+    if not form.is_valid():
+        return _manage_page(request, collection, rename_form=form)
+    collections.collection_rename(collection=collection, **form.cleaned_data)
+    flash.success(request, "Collection renamed.")
+    return redirect("documents:manage", collection.name)
+
+
+@login_required
+@require_POST
+def collection_share(request: HttpRequest, name: str) -> HttpResponse:
+    """Share with a user or a group, or change the role they have."""
+    collection = _get_collection_for_user(request, name, Role.MANAGER)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, collection, share_form=form)
+    member = {"user": form.cleaned_data["username"], "group": form.cleaned_data["group"]}
+    membership = collections.collection_share(collection=collection, role=form.cleaned_data["role"], **member)
+    flash.success(request, f"{membership.user or membership.group} is now {membership.get_role_display()}.")
+    return redirect("documents:manage", collection.name)
+
+
+@login_required
+@require_POST
+def collection_unshare(request: HttpRequest, name: str) -> HttpResponse:
+    collection = _get_collection_for_user(request, name, Role.MANAGER)
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, "Choose a member to remove.")
+        return redirect("documents:manage", collection.name)
+    member = {"user": form.cleaned_data["username"], "group": form.cleaned_data["group"]}
+    if collections.collection_unshare(collection=collection, **member):
+        flash.success(request, f"{member['user'] or member['group']} no longer has a role here.")
+    return redirect("documents:manage", collection.name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def collection_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Ask for confirmation (GET), then delete the collection and all its documents (POST)."""
+    collection = _get_collection_for_user(request, name, Role.MANAGER)
+    if request.method == "GET":
+        count = collection.documents.count()
+        return render(request, "documents/collection_delete.html", {"collection": collection, "count": count})
+    collections.collection_delete(collection=collection)
+    flash.success(request, f"Deleted the collection “{collection}”.")
+    return redirect("documents:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete(request: HttpRequest, name: str, document_id: int) -> HttpResponse:
+    """Editors: ask for confirmation (GET), then delete the document and its passages (POST)."""
+    document = _get_document_for_user(request, name, document_id, Role.EDITOR)
+    if request.method == "GET":
+        return render(request, "documents/document_delete.html", {"document": document})
+    collections.document_delete(document=document)
+    flash.success(request, f"Deleted “{document.title}”.")
+    return redirect("documents:collection", document.collection_id)
