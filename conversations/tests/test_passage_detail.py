@@ -32,6 +32,15 @@ def test_a_citation_opens_the_chunk_highlighted_in_its_document(alice_client, al
     assert "Water tomatoes" in page  # the rest of the document is shown around it
 
 
+def test_the_passage_links_to_its_whole_document_at_the_passage(alice_client, alices_message):
+    cited = alices_message.passage(1)
+    page = alice_client.get(passage_url(alices_message)).content.decode()
+    document_url = reverse("documents:document", args=[cited.collection, cited.document_id])
+    assert f'href="{document_url}?chunk={cited.chunk_id}#chunk-{cited.position}">Open the whole document</a>' in page
+    document_page = alice_client.get(document_url, {"chunk": cited.chunk_id}).content.decode()
+    assert f'<section id="chunk-{cited.position}" class="cited" aria-current="true">' in document_page
+
+
 def test_a_citation_number_the_answer_does_not_have_is_404(alice_client, alices_message):
     assert alice_client.get(passage_url(alices_message, 99)).status_code == 404
 

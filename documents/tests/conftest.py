@@ -24,6 +24,12 @@ def make_document(collection: Collection, path: str, chunks: list[tuple[str, str
     return document
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """These tests make four or five users each; the production hasher made them most of the time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def garden(bob) -> Collection:
     """Bob's private collection, shared with a reader, an editor and a manager."""
