@@ -39,7 +39,7 @@ def _get_document_for_user(request: HttpRequest, name: str, document_id: int, ro
 @require_GET
 def collection_list(request: HttpRequest) -> HttpResponse:
     """The collections the user may read, with their document counts and the user's role."""
-    readable = Collection.objects.readable_by(request.user).annotate(document_count=Count("documents"))
+    readable = list(Collection.objects.readable_by(request.user).annotate(document_count=Count("documents")))
     roles = collections.roles_in(request.user, readable)
     rows = [(collection, roles[collection.pk]) for collection in readable]
     return render(request, "documents/collection_list.html", {"rows": rows})
