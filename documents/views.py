@@ -98,6 +98,8 @@ def collection_manage(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 def collection_rename(request: HttpRequest, name: str) -> HttpResponse:
     collection = _get_collection_for_user(request, name, Role.MANAGER)
+    # A copy: a ModelForm writes what it validated onto its instance, even when the form is invalid,
+    # and the page shown again must keep the collection's saved title.
     form = CollectionRenameForm(request.POST, instance=Collection.objects.get(pk=collection.pk))
     if not form.is_valid():
         return _manage_page(request, collection, rename_form=form)
