@@ -138,7 +138,7 @@ def stream_answer(*, message: Message) -> Iterator[str]:
         chat_type=message.chat_type,
         # The owner's current rights: a collection no longer shared is not searched again.
         reader=Reader.for_user(message.conversation.owner),
-        collections=[message.conversation.collection] if message.conversation.collection else None,
+        collections=[collection.name for collection in message.conversation.collections.all()] or None,
         history=_history(message),
     )
     try:

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from conversations.models import ChatType, Conversation, Feedback
+from documents.models import Collection
 
 
 class QuestionForm(forms.Form):
@@ -29,11 +30,38 @@ class QuestionForm(forms.Form):
         return question
 
 
+def _collections_field() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Collection.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Search in",
+        help_text="None checked: every collection you can read, now and as more are shared with you.",
+    )
+
+
+class StartForm(QuestionForm):
+    """The first question of a conversation, with the collections it will search."""
+
+    collections = _collections_field()
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only what the user may read can be chosen: anything else posted is refused as invalid.
+        self.fields["collections"].queryset = Collection.objects.readable_by(user)
+
+
 class ConversationForm(forms.ModelForm):
+    collections = _collections_field()
+
     class Meta:
         model = Conversation
-        fields = ["title", "chat_type"]
+        fields = ["title", "chat_type", "collections"]
         labels = {"chat_type": "Answer style"}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collections"].queryset = Collection.objects.readable_by(user)
 
 
 class FeedbackForm(forms.Form):

@@ -36,7 +36,12 @@ class Conversation(models.Model):
     chat_type = models.CharField(
         max_length=20, choices=ChatType.choices, default=ChatType.ANSWER, help_text="Default for new questions."
     )
-    collection = models.CharField(max_length=100, blank=True, help_text="Limit retrieval to this collection.")
+    collections = models.ManyToManyField(
+        "documents.Collection",
+        blank=True,
+        related_name="+",
+        help_text="What its questions search. None: every collection its owner may read, as it is at each question.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,18 +24,25 @@ def title_from_question(question: str) -> str:
     return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-def conversation_create(*, owner, title: str = "", chat_type: str, collection: str = "") -> Conversation:
-    conversation = Conversation(owner=owner, title=title or DEFAULT_TITLE, chat_type=chat_type, collection=collection)
+def conversation_create(*, owner, title: str = "", chat_type: str, collections=()) -> Conversation:
+    """A new conversation; ``collections`` are what it searches (none: all its owner may read)."""
+    conversation = Conversation(owner=owner, title=title or DEFAULT_TITLE, chat_type=chat_type)
     conversation.full_clean()
-    conversation.save()
+    with transaction.atomic():
+        conversation.save()
+        conversation.collections.set(collections)
     return conversation
 
 
-def conversation_update(*, conversation: Conversation, title: str, chat_type: str) -> Conversation:
+def conversation_update(*, conversation: Conversation, title: str, chat_type: str, collections=None) -> Conversation:
+    """Rename, change the answer style, and (when given) choose what the conversation searches."""
     conversation.title = title
     conversation.chat_type = chat_type
     conversation.full_clean()
-    conversation.save(update_fields=["title", "chat_type", "updated_at"])
+    with transaction.atomic():
+        conversation.save(update_fields=["title", "chat_type", "updated_at"])
+        if collections is not None:
+            conversation.collections.set(collections)
     return conversation
 
 
@@ -60,7 +67,14 @@ def message_create(
 
 
 def question_submit(
-    *, owner, conversation: Conversation | None, question: str, chat_type: str, submission_id, request_id: str
+    *,
+    owner,
+    conversation: Conversation | None,
+    question: str,
+    chat_type: str,
+    submission_id,
+    request_id: str,
+    collections=(),
 ) -> tuple[Message, bool]:
     """Store a question sent from the form, starting a conversation when none is given.
 
@@ -78,24 +92,24 @@ def question_submit(
         if earlier is not None:  # the id is taken by another question: store this one without it
             submission_id = None
     try:
-        return _question_store(owner, conversation, question, chat_type, submission_id, request_id), True
+        return _question_store(owner, conversation, question, chat_type, submission_id, request_id, collections), True
     except IntegrityError:
         earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
         if earlier is None:  # another constraint failed: not a race between two copies
             raise
         if _is_resubmission(earlier, owner=owner, question=question):
             return earlier, False
-        return _question_store(owner, conversation, question, chat_type, None, request_id), True
+        return _question_store(owner, conversation, question, chat_type, None, request_id, collections), True
 
 
 def _is_resubmission(earlier: Message, *, owner, question: str) -> bool:
     return earlier.conversation.owner_id == owner.pk and earlier.question == question and not earlier.hidden
 
 
-def _question_store(owner, conversation, question, chat_type, submission_id, request_id) -> Message:
+def _question_store(owner, conversation, question, chat_type, submission_id, request_id, collections) -> Message:
     with transaction.atomic():
         if conversation is None:
-            conversation = conversation_create(owner=owner, chat_type=chat_type)
+            conversation = conversation_create(owner=owner, chat_type=chat_type, collections=collections)
         return message_create(
             conversation=conversation,
             question=question,

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import answering, services
-from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm
+from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm, StartForm
 from conversations.models import Conversation, Message
 from documents.models import Chunk, Collection
 from ragchat.ratelimit import RateLimit
@@ -61,7 +61,7 @@ def _wants_fragment(request: HttpRequest) -> bool:
 @never_cache
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    return _render_list(request, QuestionForm())
+    return _render_list(request, StartForm(user=request.user))
 
 
 def _render_list(request: HttpRequest, form: QuestionForm, status: int = 200) -> HttpResponse:
@@ -82,7 +82,7 @@ def _render_list(request: HttpRequest, form: QuestionForm, status: int = 200) ->
 @require_POST
 def conversation_create(request: HttpRequest) -> HttpResponse:
     """Start a conversation with its first question."""
-    form = QuestionForm(request.POST)
+    form = StartForm(request.POST, user=request.user)
     if not form.is_valid() or _too_fast(request, form):
         return _render_list(request, form, status=_refusal_status(form))
     return _ask(request, None, form)
@@ -101,7 +101,7 @@ def _render_detail(request: HttpRequest, conversation: Conversation, form: Quest
         "conversation": conversation,
         "chat_messages": conversation.messages.visible(),
         "form": form,
-        "settings_form": ConversationForm(instance=conversation),
+        "settings_form": ConversationForm(instance=conversation, user=request.user),
     }
     return render(request, "conversations/detail.html", context, status=status)
 
@@ -266,11 +266,14 @@ def passage_detail(request: HttpRequest, conversation_id: int, message_id: int, 
 @login_required
 @require_POST
 def conversation_update(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """Rename the conversation or change its answer style."""
+    """Rename the conversation, change its answer style or what it searches."""
     conversation = _get_conversation_for_user(request, conversation_id)
-    form = ConversationForm(request.POST)
+    form = ConversationForm(request.POST, user=request.user)
     if not form.is_valid():
-        flash.error(request, "Please give the conversation a title of at most 200 characters.")
+        flash.error(
+            request,
+            "Please give the conversation a title of at most 200 characters, and choose only collections you can read.",
+        )
         return redirect("conversations:detail", conversation.pk)
     services.conversation_update(conversation=conversation, **form.cleaned_data)
     flash.success(request, "Conversation updated.")

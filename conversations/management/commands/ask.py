@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conversations import services
 from conversations.answering import Exchange, answer_message
 from conversations.models import ChatType, CitedPassage
+from documents.models import Collection
 from documents.search import Reader
 
 
@@ -62,7 +63,8 @@ class Command(BaseCommand):
         owner = get_user_model().objects.filter(username=username).first()
         if owner is None:
             raise CommandError(f"No user named {username!r}.")
-        conversation = services.conversation_create(owner=owner, chat_type=chat_type, collection=collection)
+        chosen = Collection.objects.filter(name=collection) if collection else ()
+        conversation = services.conversation_create(owner=owner, chat_type=chat_type, collections=chosen)
         message = services.message_create(conversation=conversation, question=question, chat_type=chat_type)
         answer_message(message=message)
         result = _result(
