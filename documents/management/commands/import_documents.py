@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -62,4 +63,7 @@ def _ensure_collection(name: str, username: str | None, visibility: str | None) 
         if owner is None:
             raise CommandError(f"No user named {username!r}.")
     visibility = visibility or (Visibility.PRIVATE if owner else Visibility.ORGANISATION)
-    collection_get_or_create(name=name, owner=owner, visibility=visibility)
+    try:
+        collection_get_or_create(name=name, owner=owner, visibility=visibility)
+    except ValidationError as exc:
+        raise CommandError(f"{name!r} cannot name a collection: {' '.join(exc.messages)}") from None
