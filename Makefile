@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Line and branch coverage of the apps (migrations and tests left out) below which `make test`
-# fails; set below the measured figure (97 % on 2026-11-29), so new code comes with tests. COVERAGE_FLOOR=0 to run a subset.
+# fails; set below the measured figure (97.44 % on 2026-11-30), so new code comes with tests. COVERAGE_FLOOR=0 to run a subset.
 COVERAGE_FLOOR ?= 95
 
 # Lock files pin every package with the hashes of its files; pip refuses anything else.
