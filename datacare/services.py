@@ -32,11 +32,6 @@ class Counts:
         return text + (f", {self.accounts} account(s)" if self.accounts else "")
 
 
-def find_user(username: str):
-    """The user with this username, or None."""
-    return get_user_model().objects.filter(username=username).first()
-
-
 def _counts(conversations: models.QuerySet) -> Counts:
     messages = Message.objects.filter(conversation__in=conversations)
     return Counts(

@@ -1,7 +1,7 @@
 """Collections: who may read and change which documents, and the writes that share them.
 
 The read rule lives twice, on purpose: ``Collection.objects.readable_by`` for pages and
-``search.READABLE`` inside the search statement, and a test holds them to the same answers.
+``search._READABLE`` inside the search statement, and a test holds them to the same answers.
 """
 
 from collections.abc import Iterable

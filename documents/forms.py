@@ -135,6 +135,10 @@ class MemberForm(forms.Form):
             raise forms.ValidationError(f"There is no group called “{name}”.")
         return group
 
+    def member(self) -> dict:
+        """The member as the sharing services take it: ``user=`` or ``group=`` (the other None)."""
+        return {"user": self.cleaned_data["username"], "group": self.cleaned_data["group"]}
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if not self.errors and (cleaned.get("username") is None) == (cleaned.get("group") is None):

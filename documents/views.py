@@ -116,7 +116,7 @@ def collection_share(request: HttpRequest, name: str) -> HttpResponse:
     form = ShareForm(request.POST)
     if not form.is_valid():
         return _manage_page(request, collection, share_form=form)
-    member = {"user": form.cleaned_data["username"], "group": form.cleaned_data["group"]}
+    member = form.member()
     membership = collections.collection_share(collection=collection, role=form.cleaned_data["role"], **member)
     flash.success(request, f"{membership.user or membership.group} is now {membership.get_role_display()}.")
     return redirect("documents:manage", collection.name)
@@ -130,7 +130,7 @@ def collection_unshare(request: HttpRequest, name: str) -> HttpResponse:
     if not form.is_valid():
         flash.error(request, "Choose a member to remove.")
         return redirect("documents:manage", collection.name)
-    member = {"user": form.cleaned_data["username"], "group": form.cleaned_data["group"]}
+    member = form.member()
     if collections.collection_unshare(collection=collection, **member):
         flash.success(request, f"{member['user'] or member['group']} no longer has a role here.")
     return redirect("documents:manage", collection.name)

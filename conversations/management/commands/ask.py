@@ -1,6 +1,5 @@
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from conversations import services
@@ -8,6 +7,7 @@ from conversations.answering import Exchange, answer_message
 from conversations.models import ChatType, CitedPassage
 from documents.models import Collection
 from documents.search import Reader
+from ragchat.commands import user_named
 
 
 class Command(BaseCommand):
@@ -60,9 +60,7 @@ class Command(BaseCommand):
         return _result(answer.text, chat_type, answer.model_name, exchange.latency_ms, exchange.error, passages)
 
     def _ask_and_store(self, question: str, collection: str, chat_type: str, username: str) -> dict:
-        owner = get_user_model().objects.filter(username=username).first()
-        if owner is None:
-            raise CommandError(f"No user named {username!r}.")
+        owner = user_named(username)
         chosen = Collection.objects.filter(name=collection) if collection else ()
         conversation = services.conversation_create(owner=owner, chat_type=chat_type, collections=chosen)
         message = services.message_create(conversation=conversation, question=question, chat_type=chat_type)

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from datacare import services
+from ragchat.commands import user_named
 
 
 class Command(BaseCommand):
@@ -17,9 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only print what would be deleted.")
 
     def handle(self, *args, username: str, keep_account: bool, dry_run: bool, **options):
-        user = services.find_user(username)
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
+        user = user_named(username)
         counts = services.user_data_delete(user=user, keep_account=keep_account, dry_run=dry_run)
         if dry_run:
             self.stdout.write(f"Dry run: would delete {counts} of {username!r}; nothing was changed.")

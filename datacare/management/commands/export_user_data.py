@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from datacare import services
+from ragchat.commands import user_named
 
 
 class Command(BaseCommand):
@@ -18,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only print what would be exported.")
 
     def handle(self, *args, username: str, output: Path | None, dry_run: bool, **options):
-        user = services.find_user(username)
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
+        user = user_named(username)
         if dry_run:
             counts = services.user_data_count(user=user)
             self.stdout.write(f"Dry run: would export {counts} of {username!r}.")

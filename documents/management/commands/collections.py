@@ -1,4 +1,3 @@
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -6,6 +5,7 @@ from django.db.models import Count
 
 from documents.collections import collection_get_or_create, collection_share, collection_unshare
 from documents.models import Collection, Role, Visibility
+from ragchat.commands import user_named
 
 
 class Command(BaseCommand):
@@ -52,7 +52,7 @@ class Command(BaseCommand):
     def _create(self, *, name: str, title: str, owner: str | None, visibility: str, **options):
         try:
             collection, created = collection_get_or_create(
-                name=name, title=title, owner=_user(owner) if owner else None, visibility=visibility
+                name=name, title=title, owner=user_named(owner) if owner else None, visibility=visibility
             )
         except ValidationError as exc:
             raise CommandError(f"{name!r} cannot name a collection: {' '.join(exc.messages)}") from None
@@ -85,16 +85,9 @@ def _collection(name: str) -> Collection:
     return collection
 
 
-def _user(username: str):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"No user named {username!r}.")
-    return user
-
-
 def _member(username: str | None, group_name: str | None) -> dict:
     if username:
-        return {"user": _user(username)}
+        return {"user": user_named(username)}
     group = Group.objects.filter(name=group_name).first()
     if group is None:
         raise CommandError(f"No group named {group_name!r}.")

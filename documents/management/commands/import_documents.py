@@ -1,6 +1,5 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -9,6 +8,7 @@ from documents.collections import collection_get_or_create
 from documents.extract import SUPPORTED_SUFFIXES
 from documents.models import Visibility
 from documents.services import documents_import, find_source_files
+from ragchat.commands import user_named
 
 
 class Command(BaseCommand):
@@ -57,11 +57,7 @@ class Command(BaseCommand):
 
 def _ensure_collection(name: str, username: str | None, visibility: str | None) -> None:
     """Make the collection with this owner and visibility if it is new; an existing one is kept as it is."""
-    owner = None
-    if username:
-        owner = get_user_model().objects.filter(username=username).first()
-        if owner is None:
-            raise CommandError(f"No user named {username!r}.")
+    owner = user_named(username) if username else None
     visibility = visibility or (Visibility.PRIVATE if owner else Visibility.ORGANISATION)
     try:
         collection_get_or_create(name=name, owner=owner, visibility=visibility)
