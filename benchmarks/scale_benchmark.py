@@ -266,12 +266,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--m", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--maintenance-work-mem", default="4GB", help="for the index build (1M graph is ~2.5GB)")
-    parser.add_argument("--database", default="ragchat_scale")
+    parser.add_argument("--database", help="default ragchat_scale, or ragchat_scale_filtered with --filtered")
+    parser.add_argument(
+        "--filtered",
+        action="store_true",
+        help="permission-aware case: the app's schema and search, readers of 0.1%%, 1%%, 50%% (scale_filtered.py)",
+    )
+    parser.add_argument("--collections", type=int, default=1_000, help="with --filtered (default 1,000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/ragchat_scale_cache"))
     parser.add_argument("--rebuild", action="store_true", help="reload the table and rebuild the index")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.database = args.database or ("ragchat_scale_filtered" if args.filtered else "ragchat_scale")
+    return args
 
 
 def measure(conn: psycopg.Connection, queries: np.ndarray, exact: np.ndarray, ef_search: int) -> dict:
@@ -288,6 +296,8 @@ def main() -> None:
     args = parse_args()
     vectors, queries = corpus_and_queries(args.chunks, args.queries, args.seed, args.cache_dir)
     conn = connect(args.database)
+    if args.filtered:
+        return filtered(args, conn, vectors, queries)
     data_meta = {"chunks": args.chunks, "seed": args.seed, "data_version": DATA_VERSION}
     table = ensure_table(conn, vectors, data_meta, args.rebuild)
     index = ensure_index(conn, args.m, args.ef_construction, args.maintenance_work_mem, args.rebuild)
@@ -310,6 +320,15 @@ def main() -> None:
         "command": "DEBUG=true .venv/bin/python " + shlex.join(sys.argv),
     }
     print(json.dumps(report, indent=2) if args.json else markdown(report))
+
+
+def filtered(args: argparse.Namespace, conn: psycopg.Connection, vectors: np.ndarray, queries: np.ndarray) -> None:
+    import scale_filtered
+
+    report = scale_filtered.run(args, conn, vectors, queries, K)
+    report |= {"date": today(), "command": "DEBUG=true .venv/bin/python " + shlex.join(sys.argv)}
+    print(json.dumps(report, indent=2) if args.json else scale_filtered.markdown(report))
+    print(f"- date: {report['date']}\n- command: `{report['command']}`" if not args.json else "", end="")
 
 
 def markdown(report: dict) -> str:

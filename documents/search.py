@@ -41,6 +41,7 @@ class SearchParams:
     keyword_weight: float
     rrf_k: int
     document_weight: float
+    exact_limit: int
 
     def __post_init__(self):
         if not 0 <= self.document_weight <= 1:
@@ -55,6 +56,7 @@ class SearchParams:
             "keyword_weight": settings.RETRIEVAL_KEYWORD_WEIGHT,
             "rrf_k": settings.RETRIEVAL_RRF_K,
             "document_weight": settings.RETRIEVAL_DOCUMENT_WEIGHT,
+            "exact_limit": settings.RETRIEVAL_EXACT_LIMIT,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
@@ -97,16 +99,47 @@ readable AS (
            ))
       AND (%(chosen)s::text[] IS NULL OR col.name = ANY(%(chosen)s::text[]))
 )"""
-# The chunk's own copy of its collection is filtered as the HNSW walk goes (iterative scans keep
-# walking until enough readable chunks are found). There is deliberately no btree on it: with the
-# readable set estimated from a CTE, the planner would read a collection's chunks through it even
-# when the reader may read half the table. Few readable chunks in a huge table (a small private
-# collection among a million chunks) is the case still to measure and plan for (issue 13, scale).
-_READABLE_FILTER = "WHERE c.collection IN (SELECT name FROM readable)"
+# How the nearest chunks are found depends on how many the reader may read, counted in the
+# statement up to settings.RETRIEVAL_EXACT_LIMIT (through their documents, index only). At most
+# that many are all compared with the question (exact, and quicker than an index walk that would
+# have to pass over a hundred unreadable chunks for each readable one); more are found through the
+# HNSW index, filtered on the chunk's own copy of its collection as the walk goes
+# (hnsw.iterative_scan keeps walking until enough readable chunks are found). Each branch is gated
+# by a one-time filter, so only one of them runs (docs/retrieval-query-plan.md).
+_FEW = """
+few AS (
+    SELECT count(*) <= %(exact_limit)s AS exact FROM (
+        SELECT 1 FROM readable r
+        JOIN documents_document rd ON rd.collection = r.name
+        JOIN documents_chunk rc ON rc.document_id = rd.id
+        LIMIT %(exact_limit)s + 1
+    ) counted
+)"""
 
-# The inner query walks the HNSW index (hnsw.ef_search wide, settings.HNSW_EF_SEARCH) and keeps
-# the readable collections' chunks, slightly out of order with hnsw.iterative_scan=relaxed_order; the
-# candidates are then ranked exactly, by their blended similarity. A document without a vector
+# The exact branch reads each readable collection's documents and their chunks through their
+# indexes (LATERAL keeps that plan whatever the planner guesses of the readable set's size). The
+# index branch has deliberately no btree on the chunk's collection to choose instead of the HNSW
+# index: from a CTE's row estimate the planner would read half the table through one.
+_NEAREST = """
+(SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
+ FROM readable r
+ CROSS JOIN LATERAL (
+     SELECT c.id, c.document_id, c.embedding FROM documents_document rd
+     JOIN documents_chunk c ON c.document_id = rd.id
+     WHERE rd.collection = r.name
+ ) c
+ WHERE (SELECT exact FROM few)
+ ORDER BY distance
+ LIMIT %(candidates)s)
+UNION ALL
+(SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
+ FROM documents_chunk c
+ WHERE NOT (SELECT exact FROM few) AND c.collection IN (SELECT name FROM readable)
+ ORDER BY distance
+ LIMIT %(candidates)s)"""
+
+# The nearest candidates are then ranked exactly, by their blended similarity (slightly out of
+# order after an index walk with hnsw.iterative_scan=relaxed_order). A document without a vector
 # (never the case after an import) counts with its chunk's own.
 _DENSE = """
 dense AS (
@@ -115,14 +148,11 @@ dense AS (
                  + %(document_weight)s::float * coalesce(1 - (d.embedding <=> %(vector)s::vector), 1 - nearest.distance)
                  DESC, nearest.id
     ) AS rank
-    FROM (
-        SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
-        FROM documents_chunk c {readable_filter}
-        ORDER BY distance
-        LIMIT %(candidates)s
-    ) nearest
+    FROM ({nearest}) nearest
     JOIN documents_document d ON d.id = nearest.document_id
 )"""
+
+_READABLE_FILTER = "WHERE c.collection IN (SELECT name FROM readable)"
 
 # Questions rarely contain every word of their answer, so the query's terms are OR-ed
 # (plainto_tsquery AND-s them); ts_rank_cd then rewards chunks that match more of them.
@@ -156,7 +186,7 @@ LIMIT %(top_k)s"""
 def build_search_sql(params: SearchParams) -> str:
     ctes, ranked = [_READABLE], []
     if params.dense_weight > 0:
-        ctes.append(_DENSE.format(readable_filter=_READABLE_FILTER))
+        ctes += [_FEW, _DENSE.format(nearest=_NEAREST)]
         ranked.append("SELECT id, rank, %(dense_weight)s::float AS weight FROM dense")
     if params.keyword_weight > 0:
         ctes.append(_KEYWORD.format(readable_filter=_READABLE_FILTER, config=FULL_TEXT_CONFIG))
@@ -182,6 +212,7 @@ def search_values(
         "dense_weight": params.dense_weight,
         "keyword_weight": params.keyword_weight,
         "document_weight": params.document_weight,
+        "exact_limit": params.exact_limit,
     }
 
 

@@ -196,6 +196,11 @@ RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 # something else. 0.1 scored best over real FAQ questions and section-heading queries together
 # (README, "Retrieval quality"); higher values start to bury sections of long pages.
 RETRIEVAL_DOCUMENT_WEIGHT = env.float("RETRIEVAL_DOCUMENT_WEIGHT", default=0.1)
+# A reader who may read at most this many chunks is searched exactly (every one of them compared
+# with the question); beyond it, through the HNSW index with the permission filter. Exact search
+# is never wrong, and it is the quicker of the two while the readable chunks are few
+# (benchmarks/scale_filtered.py measured the crossover; README, "Scale").
+RETRIEVAL_EXACT_LIMIT = env.int("RETRIEVAL_EXACT_LIMIT", default=20_000)
 
 # Chat model as "provider:model" for LangChain's init_chat_model (e.g. openai:gpt-4o-mini,
 # anthropic:claude-sonnet-4-5, ollama:llama3.1). Empty: extractive answers, no language model.

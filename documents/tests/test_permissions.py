@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_user
 from documents.collections import collection_get_or_create, collection_share, collection_unshare, may, role_of
 from documents.models import Chunk, Collection, Document, Role, Visibility
-from documents.search import Reader, SearchParams, search_chunks
+from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values
 
 DIMENSIONS = 384
 
@@ -31,10 +31,15 @@ def _fill(collection: Collection, rng: np.random.Generator, chunks: int = 2) -> 
     )  # fmt: skip
 
 
-def _search(reader: Reader, query: list[float], top_k: int, collections=None) -> list[int]:
+def _search(reader: Reader, query: list[float], top_k: int, collections=None, exact_limit=None) -> list[int]:
     # Dense only and without the document blend, so the order is the chunks' own distance.
     params = SearchParams.from_settings(
-        top_k=top_k, candidates=top_k, keyword_weight=0.0, dense_weight=1.0, document_weight=0.0
+        top_k=top_k,
+        candidates=top_k,
+        keyword_weight=0.0,
+        dense_weight=1.0,
+        document_weight=0.0,
+        exact_limit=exact_limit,
     )
     found = search_chunks(query_vector=query, query_text="", params=params, reader=reader, collections=collections)
     return [chunk.chunk_id for chunk in found]
@@ -70,6 +75,8 @@ world = st.fixed_dictionaries(
         ),
         "in_groups": st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1)), max_size=4),
         "seed": st.integers(0, 2**32 - 1),
+        # Both ways of finding the nearest chunks: all readable compared (exact) or the index walk.
+        "exact_limit": st.sampled_from([0, 1_000_000]),
     }
 )
 
@@ -106,9 +113,11 @@ def test_a_search_returns_exactly_the_readable_chunks_nearest_first(world):
             expected = _exact(
                 query, [chunk for chunk in everything if chunk.collection_id in {c.name for c in readable}]
             )
-            assert _search(Reader.for_user(user), query, top_k=len(everything)) == expected
+            found = _search(Reader.for_user(user), query, top_k=len(everything), exact_limit=world["exact_limit"])
+            assert found == expected
             assert set(Collection.objects.readable_by(user)) == set(readable)
-        assert _search(Reader.system_override(), query, top_k=len(everything)) == _exact(query, everything)
+        found = _search(Reader.system_override(), query, top_k=len(everything), exact_limit=world["exact_limit"])
+        assert found == _exact(query, everything)
         transaction.set_rollback(True)
 
 
@@ -179,3 +188,33 @@ def test_a_new_collection_needs_a_name_fit_for_an_address(db):
 
     with pytest.raises(ValidationError):
         collection_get_or_create(name="My Documents")
+
+
+def _branches_run(reader: Reader, query: list[float], exact_limit: int) -> list[bool]:
+    """Whether each way of finding the nearest chunks ran: [exact, index walk], from EXPLAIN ANALYZE."""
+    params = SearchParams.from_settings(keyword_weight=0.0, exact_limit=exact_limit)
+    values = search_values(params, query_vector=query, query_text="", reader=reader, collections=None)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + build_search_sql(params), values)
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def find(node, test):
+        if test(node):
+            yield node
+        for child in node.get("Plans", []):
+            yield from find(child, test)
+
+    # Each way sits under a one-time filter; the scans beneath it ran only if the filter passed.
+    (nearest,) = find(plan, lambda node: node["Node Type"] == "Append")
+    gates = [next(find(branch, lambda node: "One-Time Filter" in node)) for branch in nearest["Plans"]]
+    return [gate["Plans"][0]["Actual Loops"] > 0 for gate in gates]
+
+
+def test_a_reader_of_few_chunks_is_searched_exactly_and_of_many_through_the_index(shelves):
+    """Carol may read 2 chunks: at a limit of 2 they are compared one by one, at 1 the index is walked.
+    Only one of the two ways runs for a question: the other is never executed."""
+    _, _, query = shelves
+    carol = Reader.for_user(Collection.objects.get(name="finance").owner)
+    assert _branches_run(carol, query, exact_limit=2) == [True, False]
+    assert _branches_run(carol, query, exact_limit=1) == [False, True]
+    assert _search(carol, query, top_k=2, exact_limit=2) == _search(carol, query, top_k=2, exact_limit=1)
