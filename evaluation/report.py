@@ -92,7 +92,8 @@ def render_table(rows: list[Row]) -> str:
         cells = [row.set_name, row.kind, row.system, str(len(row.results)), *_cells(row.metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     for average in averages(rows):
-        label = f"**macro average** ({len(average.rows)} {'rows' if average.kind == ALL_KINDS else 'sets'})"
+        counted = "row" if average.kind == ALL_KINDS else "set"
+        label = f"**macro average** ({len(average.rows)} {counted}{'' if len(average.rows) == 1 else 's'})"
         cells = [label, average.kind, average.system, str(average.question_count), *_cells(average.metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
