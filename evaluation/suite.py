@@ -33,12 +33,8 @@ class SuiteError(ValueError):
 @dataclass(frozen=True)
 class EvalSet:
     name: str
-    folder: Path
+    corpus: Path
     questions: dict[str, list[Question]]  # by kind (QUESTIONS, then HEADINGS when asked for)
-
-    @property
-    def corpus(self) -> Path:
-        return self.folder / CORPUS_FOLDER
 
     @property
     def collection(self) -> str:
@@ -116,12 +112,15 @@ def load_set(folder: Path, *, headings: bool = False, heading_min_chars: int = H
         reasons.append(f"{len(missing)} expected source(s) not in {CORPUS_FOLDER}/: {shown}")
     if reasons:
         raise SuiteError(f"- {folder.name}: " + "; ".join(reasons))
-    kinds = {QUESTIONS: questions}
-    if headings:
-        lines = heading_questions(corpus, min_chars=heading_min_chars)
-        if lines:  # a corpus without long pages has no heading row
-            kinds[HEADINGS] = [Question(**line) for line in lines]
-    return EvalSet(folder.name, folder, kinds)
+    return with_headings(EvalSet(folder.name, corpus, {QUESTIONS: questions}), headings, heading_min_chars)
+
+
+def with_headings(eval_set: EvalSet, headings: bool, min_chars: int = HEADING_MIN_CHARS) -> EvalSet:
+    """The set with heading questions of its corpus added, when asked for and its corpus has long pages."""
+    lines = heading_questions(eval_set.corpus, min_chars=min_chars) if headings else []
+    if not lines:
+        return eval_set
+    return EvalSet(eval_set.name, eval_set.corpus, {**eval_set.questions, HEADINGS: [Question(**x) for x in lines]})
 
 
 def _name_problems(name: str) -> list[str]:
