@@ -117,7 +117,10 @@ def load_set(folder: Path, *, headings: bool = False, heading_min_chars: int = H
 
 def with_headings(eval_set: EvalSet, headings: bool, min_chars: int = HEADING_MIN_CHARS) -> EvalSet:
     """The set with heading questions of its corpus added, when asked for and its corpus has long pages."""
-    lines = heading_questions(eval_set.corpus, min_chars=min_chars) if headings else []
+    try:
+        lines = heading_questions(eval_set.corpus, min_chars=min_chars) if headings else []
+    except UnicodeDecodeError as exc:  # the import would skip such a file; the headings cannot
+        raise SuiteError(f"- {eval_set.name}: a page of {CORPUS_FOLDER}/ is not UTF-8 text ({exc})") from None
     if not lines:
         return eval_set
     return EvalSet(eval_set.name, eval_set.corpus, {**eval_set.questions, HEADINGS: [Question(**x) for x in lines]})

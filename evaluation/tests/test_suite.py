@@ -42,6 +42,7 @@ def test_a_malformed_set_stops_the_suite_naming_every_set_at_fault(suite_dir):
     write_set(suite_dir, "empty-corpus", {"picture.png": "not a document"}, [question("q1", "What?", "page.txt")])
     write_set(suite_dir, "wrong-source", good, [question("q1", "What?", "pages.txt")])
     write_set(suite_dir, "two words", good, [question("q1", "What?", "page.txt")])
+    write_set(suite_dir, "n" * 96, good, [question("q1", "What?", "page.txt")])
     with pytest.raises(SuiteError) as raised:
         load_suite(suite_dir)
     message = str(raised.value)
@@ -51,6 +52,7 @@ def test_a_malformed_set_stops_the_suite_naming_every_set_at_fault(suite_dir):
                      "expected_source ('question')"),
         ("empty-corpus", "corpus/ holds no document to import"),
         ("empty-questions", f"{suite_dir}/empty-questions/questions.jsonl holds no questions."),
+        ("n" * 96, f"its name is longer than 95 characters (it names the collection eval-{'n' * 96})"),
         ("no-corpus", "no corpus/ folder"),
         ("no-questions", "no questions.jsonl"),
         ("two words", "its name is not letters, digits, - and _ only (it names the collection eval-two words)"),
@@ -76,3 +78,9 @@ def test_a_sets_corpus_folder_is_named_after_its_set(tmp_path):
 def test_questions_keep_their_order_and_fields(suite_dir):
     [alpha] = load_suite(suite_dir, names=["alpha"])
     assert alpha.questions[QUESTIONS][0] == Question("a1", "When should roses be pruned?", "garden/roses.md")
+
+
+def test_a_page_that_is_not_utf8_stops_the_heading_questions_with_its_set_named(suite_dir):
+    (suite_dir / "beta" / "corpus" / "latin1.txt").write_bytes("Caf\xe9 notes".encode("latin-1"))
+    with pytest.raises(SuiteError, match=r"- beta: a page of corpus/ is not UTF-8 text"):
+        load_suite(suite_dir, headings=True)
