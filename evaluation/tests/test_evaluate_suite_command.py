@@ -93,7 +93,10 @@ def test_a_malformed_set_stops_the_suite_before_anything_is_imported(db, suite_d
     assert imports == [] and not Collection.objects.filter(name__startswith="eval-").exists()
 
 
-def test_the_progress_goes_to_stderr_naming_each_set(db, suite_dir, capfd):
+def test_progress_and_files_that_could_not_be_imported_go_to_stderr_naming_the_set(db, suite_dir, capfd):
+    (suite_dir / "alpha" / "corpus" / "broken.txt").write_bytes(b"\xff\xfe not text \x00")
     call_command("evaluate_suite", str(suite_dir), "--sets", "alpha")
-    err = capfd.readouterr().err
+    out, err = capfd.readouterr()
     assert "[1/1] alpha: importing" in err and "[1/1] alpha: questions" in err
+    assert "alpha: broken.txt could not be imported" in err
+    assert "| alpha | questions | ragchat | 2 |" in out  # the rest of the set is still scored
