@@ -3,6 +3,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from documents.models import Collection, Visibility
+
 
 def test_evaluate_imports_the_corpus_and_reports_every_metric(db, docs_dir, tmp_path, capsys):
     questions = tmp_path / "questions.jsonl"
@@ -33,3 +35,11 @@ def test_a_bad_questions_file_names_the_line(db, docs_dir, tmp_path):
     questions.write_text('{"id": "q1", "question": "ok?", "expected_source": "kettle.txt"}\n{"id": "q2"}\n')
     with pytest.raises(CommandError, match="line 2: expected a JSON object"):
         call_command("evaluate", str(questions), "--corpus", str(docs_dir), verbosity=0)
+
+
+def test_a_sets_corpus_folder_is_evaluated_in_the_suites_collection(db, suite_dir, capsys):
+    beta = suite_dir / "beta"
+    call_command("evaluate", str(beta / "questions.jsonl"), "--corpus", str(beta / "corpus"), "--json", verbosity=0)
+    output = json.loads(capsys.readouterr().out)
+    assert output["collection"] == "eval-beta"  # not eval-corpus, which every set's corpus/ would share
+    assert Collection.objects.get(name="eval-beta").visibility == Visibility.PRIVATE

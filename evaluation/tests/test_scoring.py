@@ -1,6 +1,7 @@
 import pytest
 
-from evaluation.scoring import RankedResult, compute_metrics, distinct_sources, percentile
+from evaluation.evalset import Question
+from evaluation.scoring import RankedResult, compute_metrics, distinct_sources, percentile, rank_questions
 
 
 def result(expected: str, ranked: list[str], latency: float = 10.0) -> RankedResult:
@@ -30,3 +31,32 @@ def test_percentile_is_nearest_rank():
 
 def test_sources_are_ranked_by_their_best_chunk():
     assert distinct_sources(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_rank_questions_ranks_documents_by_their_best_chunk_and_times_each_question():
+    chunks = {
+        "Roses?": ["roses.md", "roses.md", "kettle.txt"],  # rank 1
+        "Kettle?": ["roses.md", "roses.md", "bikes.html", "kettle.txt"],  # rank 3 once duplicates collapse
+        "Bikes?": ["roses.md"],  # not retrieved
+    }
+    asked = []
+
+    def search(text: str) -> list[str]:
+        asked.append(text)
+        return chunks.get(text, [])
+
+    questions = [Question("q1", "Roses?", "roses.md"), Question("q2", "Kettle?", "kettle.txt"),
+                 Question("q3", "Bikes?", "bikes.html")]  # fmt: skip
+    done = []
+    results = rank_questions(questions, search, on_question=lambda: done.append(1))
+
+    assert asked == ["warm-up", "Roses?", "Kettle?", "Bikes?"]  # one untimed search first
+    assert [(r.id, r.ranked_sources, r.rank) for r in results] == [
+        ("q1", ["roses.md", "kettle.txt"], 1),
+        ("q2", ["roses.md", "bikes.html", "kettle.txt"], 3),
+        ("q3", ["roses.md"], None),
+    ]
+    assert len(done) == 3 and all(r.latency_ms >= 0 for r in results)
+    metrics = compute_metrics(results)
+    assert (metrics["recall@1"], metrics["recall@5"]) == (pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert metrics["mrr@10"] == pytest.approx((1 + 1 / 3) / 3)

@@ -4,13 +4,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from documents.collections import collection_get_or_create
-from documents.models import Visibility
-from documents.services import documents_import, find_source_files
+from documents.services import find_source_files
 from evaluation.evalset import QuestionFileError, load_questions
-from evaluation.scoring import evaluate
-
-METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "retrieval_ms_p50", "retrieval_ms_p95"]
+from evaluation.scoring import METRICS, evaluate
+from evaluation.suite import collection_name, import_corpus, set_name_of
 
 
 class Command(BaseCommand):
@@ -27,7 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("questions", type=Path, help="JSON-lines file of questions.")
         parser.add_argument("--corpus", type=Path, required=True, help="Folder of the documents.")
-        parser.add_argument("--collection", help="Collection to use (default: eval-<corpus folder name>).")
+        parser.add_argument(
+            "--collection",
+            help="Collection to use (default: eval-<corpus folder name>, or eval-<set name> for a set's corpus/ "
+            "folder, the collection evaluate_suite uses).",
+        )
         parser.add_argument("--k", type=int, default=10, help="Distinct sources listed per question (default 10).")
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print one JSON object.")
 
@@ -40,16 +41,13 @@ class Command(BaseCommand):
             question_list = load_questions(questions)
         except QuestionFileError as exc:
             raise CommandError(str(exc)) from None
-        collection = collection or f"eval-{corpus.resolve().name}"
-        # Its own collection, private and owned by nobody, so no one's chat finds or cites the corpus.
-        collection_get_or_create(
-            name=collection, title=f"Evaluation: {corpus.resolve().name}", visibility=Visibility.PRIVATE
-        )
+        collection = collection or collection_name(set_name_of(corpus))
         quiet = opts["verbosity"] == 0
 
         files = sum(1 for _ in find_source_files([corpus]))
         with tqdm(total=files, unit="file", desc="Importing corpus", disable=quiet) as bar:
-            report = documents_import(paths=[corpus], collection=collection, on_file_done=lambda _: bar.update())
+            # Its own collection, private and owned by nobody, so no one's chat finds or cites the corpus.
+            report = import_corpus(corpus=corpus, collection=collection, on_file_done=lambda _: bar.update())
         if report.failed:
             self.stderr.write(self.style.WARNING(f"{len(report.failed)} corpus file(s) could not be imported."))
 
