@@ -40,7 +40,9 @@ def _get_document_for_user(request: HttpRequest, name: str, document_id: int, ro
 def collection_list(request: HttpRequest) -> HttpResponse:
     """The user's own "My documents" first (or a word on it, until it is made: a GET writes nothing),
     then the other collections they may read, with their document counts and the user's role."""
-    readable = list(Collection.objects.readable_by(request.user).annotate(document_count=Count("documents")))
+    # Ordered here: a query with an aggregate does not use Meta.ordering.
+    readable = Collection.objects.readable_by(request.user).annotate(document_count=Count("documents"))
+    readable = list(readable.order_by("title", "name"))
     personal = next((c for c in readable if c.personal and c.owner_id == request.user.pk), None)
     roles = collections.roles_in(request.user, readable)
     rows = [(collection, roles[collection.pk]) for collection in readable if collection is not personal]

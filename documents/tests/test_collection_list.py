@@ -56,3 +56,10 @@ def test_another_users_my_documents_is_not_listed(as_user, garden, alice):
     make_document(theirs, "secret.md", [("", "Bob's own notes.")])
     page = as_user("alice").get(URL).content.decode()
     assert reverse("documents:collection", args=[theirs.name]) not in page and "1 document" not in page
+
+
+def test_the_other_collections_are_in_title_order(as_user, alice):
+    for name, title in [("z", "Apple notes"), ("a", "Zebra facts"), ("m", "Mango recipes")]:
+        collection_get_or_create(name=name, title=title)
+    page = as_user("alice").get(URL).content.decode()
+    assert page.index("Apple notes") < page.index("Mango recipes") < page.index("Zebra facts")
