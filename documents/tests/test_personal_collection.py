@@ -73,3 +73,9 @@ def test_the_personal_flag_is_not_for_staff_to_set(staff_client, alice):
     staff_client.post(url, _change_form(team, personal="on"))
     team.refresh_from_db()
     assert team.personal is False
+
+
+def test_a_member_row_without_a_collection_is_refused_for_that_alone(bob):
+    with pytest.raises(ValidationError) as refused:
+        Membership(user=bob, role=Role.READER).full_clean()
+    assert list(refused.value.message_dict) == ["collection"]
