@@ -18,6 +18,9 @@ from conversations.tests.openai_stub import OpenAIStub
 from documents.search import RetrievedChunk
 from documents.services import documents_import
 
+# The browser tests' fixtures (browser, page), for every app's tests.
+pytest_plugins = ["ragchat.tests.browser"]
+
 KNOWLEDGE_BASE = {
     "kettle.txt": (
         "Kettle care\n\n"

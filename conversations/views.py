@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conversations import answering, services
+from conversations import answering, services, sidebar
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm, StartForm
 from conversations.models import Conversation, Message
 from documents.models import Chunk, Collection
@@ -102,6 +102,8 @@ def _render_detail(request: HttpRequest, conversation: Conversation, form: Quest
         "chat_messages": conversation.messages.visible(),
         "form": form,
         "settings_form": ConversationForm(instance=conversation, user=request.user),
+        "side": sidebar.side_list(request.user, current=conversation),
+        "searched": sidebar.searched(conversation, request.user),
     }
     return render(request, "conversations/detail.html", context, status=status)
 

@@ -38,7 +38,8 @@ class CollectionAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "title", "owner__username"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["created_at", "updated_at"]
+    # "personal" is set only where a user's "My documents" is made (collections.personal_collection).
+    readonly_fields = ["personal", "created_at", "updated_at"]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):

@@ -12,9 +12,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from documents.models import ROLE_ORDER, Collection, Document, Membership, Role, Visibility
+from documents.models import PERSONAL_NOT_SHARED, ROLE_ORDER, Collection, Document, Membership, Role, Visibility
 
 PERSONAL_TITLE = "My documents"
+
+
+class PersonalCollectionNotShared(ValueError):
+    """Raised when asked to share a personal collection ("My documents").
+
+    A personal collection is private by definition, so it is never shared and never made
+    organisation-wide (a check constraint holds the second):
+
+    - it is its owner's data: deleting their data deletes it (datacare), and a colleague who had
+      come to rely on it would lose its documents without warning;
+    - every user's is called "My documents", so in a colleague's list it would read as theirs;
+    - a collection meant for others exists already: a collection of its own, which outlives its
+      owner (staff manage it once they leave).
+    """
+
+    def __init__(self, message: str = PERSONAL_NOT_SHARED):
+        super().__init__(message)
 
 
 def _strongest(user, collection: Collection, member_roles: Iterable[str]) -> Role | None:
@@ -71,7 +88,7 @@ def collection_get_or_create(
 
 def personal_collection(user) -> Collection:
     """The user's own collection ("My documents"), made the first time it is needed."""
-    existing = Collection.objects.filter(owner=user, personal=True).first()
+    existing = Collection.objects.personal_of(user).first()
     if existing is not None:
         return existing
     name = f"personal-{user.pk}-{slugify(user.get_username())}"[:100]
@@ -81,13 +98,18 @@ def personal_collection(user) -> Collection:
                 name=name, title=PERSONAL_TITLE, owner=user, personal=True, visibility=Visibility.PRIVATE
             )
     except IntegrityError:  # two first uses at once: the constraint let one through
-        return Collection.objects.get(owner=user, personal=True)
+        return Collection.objects.personal_of(user).get()
 
 
 def collection_share(*, collection: Collection, role: str, user=None, group: Group | None = None) -> Membership:
-    """Give a user or a group a role in ``collection`` (or change the role they have)."""
+    """Give a user or a group a role in ``collection`` (or change the role they have).
+
+    Raises PersonalCollectionNotShared for a personal collection, which is never shared.
+    """
     if (user is None) == (group is None):
         raise ValueError("Share with a user or with a group.")
+    if collection.personal:
+        raise PersonalCollectionNotShared()
     membership, _ = Membership.objects.update_or_create(
         collection=collection, user=user, group=group, defaults={"role": role}
     )

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from pgvector.django import HnswIndex, VectorField
 
@@ -24,6 +25,11 @@ class Role(models.TextChoices):
 
 ROLE_ORDER = [Role.READER, Role.EDITOR, Role.MANAGER]
 
+PERSONAL_NOT_SHARED = (
+    "A personal collection (“My documents”) is its owner's alone: it cannot be shared or made "
+    "organisation-wide. Put documents meant for others in a collection of their own."
+)
+
 
 class CollectionQuerySet(models.QuerySet):
     def readable_by(self, user) -> "CollectionQuerySet":
@@ -33,6 +39,10 @@ class CollectionQuerySet(models.QuerySet):
             models.Q(user=user) | models.Q(group__in=user.groups.all()), collection=models.OuterRef("pk")
         )
         return self.filter(models.Q(visibility=Visibility.ORGANISATION) | models.Q(owner=user) | models.Exists(shared))
+
+    def personal_of(self, user) -> "CollectionQuerySet":
+        """The user's own collection ("My documents"), if it has been made: none or one."""
+        return self.filter(owner=user, personal=True)
 
 
 class Collection(models.Model):
@@ -65,10 +75,22 @@ class Collection(models.Model):
             models.UniqueConstraint(
                 fields=["owner"], condition=models.Q(personal=True), name="collection_one_personal_per_owner"
             ),
+            # A personal collection is its owner's alone (why: collections.py, PersonalCollectionNotShared).
+            models.CheckConstraint(
+                condition=models.Q(personal=False) | models.Q(visibility=Visibility.PRIVATE),
+                name="collection_personal_is_private",
+                violation_error_message=PERSONAL_NOT_SHARED,
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title or self.name
+
+    def clean(self) -> None:
+        # The constraint's rule again: a form without the "personal" field (the admin's, where it is
+        # read-only) skips constraints on it, and the change would end in an IntegrityError.
+        if self.personal and self.visibility != Visibility.PRIVATE:
+            raise ValidationError({"visibility": PERSONAL_NOT_SHARED})
 
 
 class Membership(models.Model):
@@ -103,6 +125,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or self.group} ({self.get_role_display()}) in {self.collection}"
+
+    def clean(self) -> None:
+        # The same rule as collections.collection_share, for the members inline of the admin.
+        try:
+            collection = self.collection
+        except Collection.DoesNotExist:  # not chosen yet: the field's own validation says so
+            return
+        if collection.personal:
+            raise ValidationError(PERSONAL_NOT_SHARED)
 
 
 class Document(models.Model):

@@ -38,11 +38,15 @@ def _get_document_for_user(request: HttpRequest, name: str, document_id: int, ro
 @login_required
 @require_GET
 def collection_list(request: HttpRequest) -> HttpResponse:
-    """The collections the user may read, with their document counts and the user's role."""
-    readable = list(Collection.objects.readable_by(request.user).annotate(document_count=Count("documents")))
+    """The user's own "My documents" first (or a word on it, until it is made: a GET writes nothing),
+    then the other collections they may read, with their document counts and the user's role."""
+    # Ordered here: a query with an aggregate does not use Meta.ordering.
+    readable = Collection.objects.readable_by(request.user).annotate(document_count=Count("documents"))
+    readable = list(readable.order_by("title", "name"))
+    personal = next((c for c in readable if c.personal and c.owner_id == request.user.pk), None)
     roles = collections.roles_in(request.user, readable)
-    rows = [(collection, roles[collection.pk]) for collection in readable]
-    return render(request, "documents/collection_list.html", {"rows": rows})
+    rows = [(collection, roles[collection.pk]) for collection in readable if collection is not personal]
+    return render(request, "documents/collection_list.html", {"personal": personal, "rows": rows})
 
 
 @login_required
@@ -116,8 +120,12 @@ def collection_share(request: HttpRequest, name: str) -> HttpResponse:
     form = ShareForm(request.POST)
     if not form.is_valid():
         return _manage_page(request, collection, share_form=form)
-    member = form.member()
-    membership = collections.collection_share(collection=collection, role=form.cleaned_data["role"], **member)
+    role = form.cleaned_data["role"]
+    try:
+        membership = collections.collection_share(collection=collection, role=role, **form.member())
+    except collections.PersonalCollectionNotShared as refusal:
+        flash.error(request, str(refusal))
+        return redirect("documents:manage", collection.name)
     flash.success(request, f"{membership.user or membership.group} is now {membership.get_role_display()}.")
     return redirect("documents:manage", collection.name)
 

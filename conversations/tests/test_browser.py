@@ -1,78 +1,30 @@
 """The chat in a real headless Chromium (Debian's package), driven by Playwright.
 
 Run by `make test`, which installs Chromium; skipped with a reason where it is missing.
-Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshot from this run.
+Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshot of the chat from this run.
 """
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import answer_question, make_user, write_files
-from conversations.models import Conversation, Message, MessageStatus
+from conversations import services
+from conversations.models import ChatType, Conversation, Message, MessageStatus
+from documents.collections import collection_get_or_create
 from documents.services import documents_import
+from ragchat.tests.browser import BROWSER_TESTS, PHONE, WIDE, bounds, log_in, screenshot
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-# Chromium must not reach for Google's services on this closed network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-SCREENSHOT = Path(django_settings.BASE_DIR) / "docs" / "screenshot-chat.png"
-# Answers stream slowly on a busy 2-core machine; page actions wait as long (set_default_timeout below).
-expect.set_options(timeout=20_000)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
-    # still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh page; any Content-Security-Policy violation or script error during the test fails it."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme="light")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page
-    context.close()
-    assert problems == []
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
 def kb(transactional_db, docs_dir):
     write_files(docs_dir, {"tricks.md": "# Tricks\n\nA <script>alert('doc')</script> tag in a document about kettles."})
     documents_import(paths=[docs_dir])
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + reverse("conversations:list"))
 
 
 def ask(page, question: str) -> None:
@@ -125,10 +77,6 @@ def test_ask_stream_cite_follow_up_feedback_rename_and_delete(page, live_server,
     page.locator("textarea[name=comment]", has_text="Clear and short.").wait_for()
     message = Message.objects.order_by("-id").first()
     assert (message.feedback, message.feedback_comment) == (1, "Clear and short.")
-
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     # Rename, then delete with confirmation.
     page.locator("summary", has_text="Rename").click()
@@ -207,8 +155,6 @@ def test_without_javascript_the_chat_still_works(browser, live_server, kb):
 def test_staff_use_the_admin_insight_search_and_export(page, live_server, kb):
     alice = make_user("alice")
     make_user("staff", is_staff=True, is_superuser=True)
-    from conversations import services
-
     conversation = services.conversation_create(owner=alice, chat_type="answer")
     answer_question(conversation=conversation, question="How often do I oil the chain?", chat_type="answer")
     page.goto(live_server.url + reverse("admin:login"))
@@ -245,3 +191,60 @@ def test_a_refused_question_shows_the_reason_in_place_and_keeps_the_text(page, l
     expect(page.get_by_role("alert")).to_contain_text("You have asked 1 questions")
     expect(page.get_by_label("Question")).to_have_value("And the roses?")
     assert Message.objects.count() == 1
+
+
+@pytest.fixture
+def home(transactional_db, docs_dir):
+    """The test knowledge base in an organisation-wide collection titled "Home and garden"."""
+    collection_get_or_create(name="home", title="Home and garden")
+    assert not documents_import(paths=[docs_dir], collection="home").failed
+
+
+def test_wide_screens_keep_the_conversations_beside_the_chat_and_phones_one_column(
+    page, live_server, home, openai_stub
+):
+    alice = make_user("alice")
+    for title in ["Tomatoes in pots", "Bicycle chain care", "Descaling the kettle"]:
+        services.conversation_create(owner=alice, chat_type=ChatType.ANSWER, title=title)
+    services.conversation_create(owner=make_user("bob"), chat_type=ChatType.ANSWER, title="Bob's secret plans")
+    openai_stub.reply = (
+        "Prune roses in **late winter**, just above an outward-facing bud [1]. Remove dead wood first [1]."
+    )
+    page.set_viewport_size(WIDE)
+    log_in(page, live_server, "alice")
+
+    # The start page: the whole list of conversations beside the question form.
+    form, conversations = page.locator(".chat-main"), page.locator("#conversations")
+    assert bounds(conversations)["x"] + bounds(conversations)["width"] <= bounds(form)["x"]
+    page.get_by_label("Home and garden").check()
+    ask(page, "When should I prune my roses?")
+    page.wait_for_url(re.compile(r"/conversations/\d+/"))
+    expect(page.locator(".answer-text").first).to_contain_text("late winter")
+    page.locator("summary", has_text="Sources").click()
+
+    # The conversation: the side list beside it, newest first, this one marked; what it searches in view.
+    side, chat = page.locator("nav.side-list"), page.locator(".chat-main")
+    expect(side.locator("li")).to_have_text(
+        ["When should I prune my roses?", "Descaling the kettle", "Bicycle chain care", "Tomatoes in pots"]
+    )
+    expect(side.locator('a[aria-current="page"]')).to_have_text("When should I prune my roses?")
+    expect(page.locator(".searched")).to_contain_text("Searches: Home and garden")
+    side_box, chat_box = bounds(side), bounds(chat)
+    assert side_box["x"] + side_box["width"] <= chat_box["x"]  # beside it, on its left
+    assert side_box["y"] < chat_box["y"] + chat_box["height"] and chat_box["y"] < side_box["y"] + side_box["height"]
+    assert page.get_by_role("link", name="← All conversations").is_hidden()  # the side list has it
+    screenshot(page, "chat")
+
+    # A phone: one column, the side list after the chat, nothing wider than the screen.
+    page.set_viewport_size(PHONE)
+    side_box, chat_box = bounds(side), bounds(chat)
+    assert side_box["y"] >= chat_box["y"] + chat_box["height"]
+    assert abs(side_box["x"] - chat_box["x"]) < 1 and side_box["x"] + side_box["width"] <= PHONE["width"]
+    expect(page.get_by_role("link", name="← All conversations")).to_be_visible()
+    side.get_by_role("link", name="Descaling the kettle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Descaling the kettle")
+    expect(page.locator(".searched")).to_contain_text("Searches: all you can read")
+    page.get_by_role("link", name="← All conversations").click()
+    form_box, conversations_box = bounds(page.locator(".chat-main")), bounds(page.locator("#conversations"))
+    assert conversations_box["y"] >= form_box["y"] + form_box["height"]
+    assert "Bob's secret plans" not in page.content()

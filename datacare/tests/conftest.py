@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import answer_question
+from conftest import answer_question, write_files
 from conversations import services
 from conversations.models import ChatType, Conversation, Feedback, Message
 
@@ -31,3 +31,22 @@ def chats(knowledge_base, alice, bob):
     bikes = services.conversation_create(owner=bob, chat_type=ChatType.ANSWER)
     bobs = ask(bikes, "How often should I oil my bicycle chain?")
     return SimpleNamespace(up=up, hidden=hidden, pending=pending, down=down, bobs=bobs, alice=alice, bob=bob)
+
+
+@pytest.fixture
+def alices_collections(chats, tmp_path):
+    """Alice's "My documents" (two notes), a team collection she owns and shares, and Bob's own "My documents"."""
+    from documents.collections import collection_get_or_create, collection_share, personal_collection
+    from documents.models import Role, Visibility
+    from documents.services import documents_import
+
+    write_files(tmp_path / "alice", {"diary.md": "# Diary\n\nPlanted garlic.", "plans/2027.txt": "Plans\n\nA shed."})
+    write_files(tmp_path / "bob", {"bob.md": "# Bob\n\nBob's notes on chains."})
+    mine = personal_collection(chats.alice)
+    assert not documents_import(paths=[tmp_path / "alice"], collection=mine.name).failed
+    team, _ = collection_get_or_create(name="team", title="Team", owner=chats.alice, visibility=Visibility.PRIVATE)
+    assert not documents_import(paths=[tmp_path / "bob"], collection="team").failed
+    collection_share(collection=team, user=chats.bob, role=Role.EDITOR)
+    bobs = personal_collection(chats.bob)
+    assert not documents_import(paths=[tmp_path / "bob"], collection=bobs.name).failed
+    return SimpleNamespace(mine=mine, team=team, bobs=bobs)

@@ -7,6 +7,8 @@ from django.core.management import CommandError, call_command
 from conftest import run_command as run
 from conversations.models import Conversation, Message, MessageSource
 from datacare import services
+from documents.collections import role_of
+from documents.models import Chunk, Collection, Document, Role
 
 
 def snapshot(user) -> dict:
@@ -50,3 +52,27 @@ def test_delete_user_data_can_keep_the_account(chats):
     assert get_user_model().objects.filter(username="alice").exists()
     assert snapshot(chats.alice)["conversations"] == []
     assert Message.objects.filter(pk=chats.bobs.pk).exists()
+
+
+def test_delete_user_data_deletes_my_documents_and_keeps_collections_shared_with_others(chats, alices_collections):
+    mine, team, bobs = alices_collections.mine, alices_collections.team, alices_collections.bobs
+    mine_chunks = list(Chunk.objects.filter(collection=mine).values_list("pk", flat=True))
+    assert len(mine_chunks) >= 2
+
+    out, _ = run("delete_user_data", "alice", "--dry-run")
+    assert ", 2 personal document(s), 1 account(s)" in out and Collection.objects.filter(pk=mine.pk).exists()
+
+    out, _ = run("delete_user_data", "alice")
+    assert ", 2 personal document(s), 1 account(s)" in out
+    assert not Collection.objects.filter(pk=mine.pk).exists()
+    assert not Document.objects.filter(collection=mine.name).exists() and not Chunk.objects.filter(pk__in=mine_chunks)
+    team.refresh_from_db()
+    assert team.owner is None and team.documents.count() == 1 and role_of(chats.bob, team) == Role.EDITOR
+    assert bobs.documents.count() == 1 and Collection.objects.personal_of(chats.bob).get() == bobs
+
+
+def test_delete_user_data_keeping_the_account_still_deletes_my_documents(chats, alices_collections):
+    out, _ = run("delete_user_data", "alice", "--keep-account")
+    assert ", 2 personal document(s)" in out
+    assert not Collection.objects.personal_of(chats.alice).exists()
+    assert Collection.objects.get(name="team").owner == chats.alice

@@ -3,9 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils.html import escape
 
-from documents.collections import role_of
-from documents.models import Membership, Role
+from documents.collections import personal_collection, role_of
+from documents.models import PERSONAL_NOT_SHARED, Membership, Role
 
 URL = reverse("documents:share", args=["garden"])
 
@@ -53,3 +54,15 @@ def test_readers_editors_and_non_members_cannot_share(as_user, garden, alice, us
     assert (
         role_of(alice, garden) is None and role_of(garden.memberships.get(role=Role.EDITOR).user, garden) == Role.EDITOR
     )
+
+
+def test_my_documents_cannot_be_shared_and_the_page_says_why(as_user, alice, bob):
+    mine = personal_collection(alice)
+    manage = as_user("alice").get(reverse("documents:manage", args=[mine.name])).content.decode()
+    assert "cannot be shared" in manage and reverse("documents:share", args=[mine.name]) not in manage
+
+    url = reverse("documents:share", args=[mine.name])
+    response = as_user("alice").post(url, {"username": "bob", "role": Role.READER}, follow=True)
+    assert response.redirect_chain == [(reverse("documents:manage", args=[mine.name]), 302)]
+    assert escape(PERSONAL_NOT_SHARED) in response.content.decode()
+    assert role_of(bob, mine) is None and not Membership.objects.exists()

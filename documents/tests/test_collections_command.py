@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError
 
 from conftest import make_user, run_command
+from documents.collections import personal_collection
 from documents.models import Collection, Document, Membership, Role, Visibility
 
 
@@ -77,3 +78,11 @@ def test_import_documents_makes_a_new_collection_private_for_its_owner(db, docs_
     with pytest.raises(CommandError, match="'my docs' cannot name a collection"):
         run_command("import_documents", str(docs_dir), "--collection", "my docs")
     assert list(Collection.objects.values_list("name", flat=True)) == ["alices"]
+
+
+def test_a_personal_collection_is_not_shared_from_the_shell(db):
+    mine = personal_collection(make_user("alice"))
+    make_user("bob")
+    with pytest.raises(CommandError, match=f"{mine.name}: A personal collection"):
+        run_command("collections", "share", mine.name, "--user", "bob")
+    assert not Membership.objects.exists()

@@ -1,8 +1,10 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from conftest import write_files
-from documents.models import Chunk, Document
+from conftest import make_user, run_command, write_files
+from documents.collections import personal_collection
+from documents.models import Chunk, Collection, Document, Visibility
 from documents.services import documents_import
 
 
@@ -113,3 +115,43 @@ def test_an_embedding_failure_is_reported_for_the_files_of_that_batch(docs_dir, 
 def test_a_missing_path_is_a_clear_error(import_command, tmp_path):
     with pytest.raises(CommandError, match="No such file or folder"):
         import_command(tmp_path / "nowhere")
+
+
+def test_without_a_collection_an_owner_gets_the_documents_in_my_documents(docs_dir, db):
+    alice = make_user("alice")
+    out, _ = run_command("import_documents", str(docs_dir / "garden"), "--owner", "alice", "--verbosity", "0")
+    mine = Collection.objects.get(personal=True)
+    assert (mine.owner, mine.title, mine.visibility) == (alice, "My documents", Visibility.PRIVATE)
+    assert list(mine.documents.values_list("path", flat=True)) == ["roses.md"]
+    assert f"Collection '{mine.name}' (“My documents” of alice): 1 added" in out
+
+    # Later imports go into the same collection, and --visibility private is what it is anyway.
+    run_command("import_documents", str(docs_dir / "kettle.txt"), "--owner", "alice", "--visibility", "private")
+    assert Collection.objects.filter(personal=True).count() == 1 and mine.documents.count() == 2
+    assert not Collection.objects.filter(name="default").exists()
+
+
+def test_my_documents_cannot_be_imported_into_as_organisation_wide(docs_dir, db):
+    make_user("alice")
+    with pytest.raises(CommandError, match="cannot be shared or made organisation-wide"):
+        run_command("import_documents", str(docs_dir), "--owner", "alice", "--visibility", "organisation")
+    assert not Collection.objects.exists() and not Document.objects.exists()  # refused before anything was made
+
+    mine = personal_collection(get_user_model().objects.get(username="alice"))
+    with pytest.raises(CommandError, match=f"'{mine.name}' is a personal collection"):
+        run_command("import_documents", str(docs_dir), "--collection", mine.name, "--visibility", "organisation")
+    assert not Document.objects.exists()
+
+
+def test_the_help_says_where_documents_go(capsys):
+    with pytest.raises(SystemExit):
+        call_command("import_documents", "--help")
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--owner USER alone imports into that user's personal collection, “My documents”" in help_text
+    assert "A personal collection is always private." in help_text
+
+
+def test_without_owner_or_collection_documents_go_to_default_as_before(import_command, docs_dir):
+    import_command(docs_dir / "kettle.txt")
+    default = Collection.objects.get(name="default")
+    assert (default.owner, default.visibility, default.personal) == (None, Visibility.ORGANISATION, False)

@@ -6,9 +6,11 @@ from ragchat.commands import user_named
 
 class Command(BaseCommand):
     help = (
-        "Delete everything stored about one user: their conversations, messages and message sources "
-        "and, unless --keep-account, the account itself (with what cascades from it, such as admin log "
-        "entries of actions the user took as staff). All in one transaction. Other users' data, and "
+        "Delete everything stored about one user: their conversations, messages and message sources, "
+        "their personal collection (“My documents”) with its documents and passages and, unless "
+        "--keep-account, the account itself (with what cascades from it, such as their memberships and "
+        "admin log entries of actions the user took as staff). All in one transaction. Collections they "
+        "own that others may read stay, owned by nobody (staff manage them). Other users' data, and "
         "staff actions recorded about this user's messages, are kept. Consider export_user_data first."
     )
 

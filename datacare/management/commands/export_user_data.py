@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = (
         "Export everything stored about one user as JSON: account fields (never the password hash), "
         "every conversation and every message with its sources and feedback, including messages a "
-        "moderator has hidden or flagged. Writes to stdout, or to --output; the summary goes to stderr."
+        "moderator has hidden or flagged; their personal collection (“My documents”) with its documents "
+        "(path, title, size and type, dates; not their text), the other collections they own and their "
+        "memberships. Writes to stdout, or to --output; the summary goes to stderr."
     )
 
     def add_arguments(self, parser):

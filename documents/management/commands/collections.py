@@ -3,7 +3,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from documents.collections import collection_get_or_create, collection_share, collection_unshare
+from documents.collections import (
+    PersonalCollectionNotShared,
+    collection_get_or_create,
+    collection_share,
+    collection_unshare,
+)
 from documents.models import Collection, Role, Visibility
 from ragchat.commands import user_named
 
@@ -13,7 +18,8 @@ class Command(BaseCommand):
         "Manage collections (knowledge bases): list them, create one, share one with a user or a group "
         "with a role (reader, editor, manager), take a share away, or delete one with its documents. "
         "Examples: collections share handbook --user bob --role reader; collections share handbook "
-        "--group finance; collections unshare handbook --user bob."
+        "--group finance; collections unshare handbook --user bob. A personal collection "
+        "(“My documents”) is never shared."
     )
 
     def add_arguments(self, parser):
@@ -61,7 +67,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created {collection.name} ({collection.visibility})."))
 
     def _share(self, *, name: str, user: str | None, group: str | None, role: str, **options):
-        membership = collection_share(collection=_collection(name), role=role, **_member(user, group))
+        try:
+            membership = collection_share(collection=_collection(name), role=role, **_member(user, group))
+        except PersonalCollectionNotShared as refusal:
+            raise CommandError(f"{name}: {refusal}") from None
         self.stdout.write(self.style.SUCCESS(f"{membership}."))
 
     def _unshare(self, *, name: str, user: str | None, group: str | None, **options):

@@ -4,11 +4,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from documents.collections import collection_get_or_create
+from documents.collections import collection_get_or_create, personal_collection
 from documents.extract import SUPPORTED_SUFFIXES
-from documents.models import Visibility
+from documents.models import PERSONAL_NOT_SHARED, Collection, Visibility
 from documents.services import documents_import, find_source_files
 from ragchat.commands import user_named
+
+DEFAULT_COLLECTION = "default"
 
 
 class Command(BaseCommand):
@@ -16,37 +18,47 @@ class Command(BaseCommand):
         "Import documents into the knowledge base. Folders are read recursively; supported files: "
         + ", ".join(SUPPORTED_SUFFIXES)
         + ". Unchanged files are skipped, changed files replace their old chunks, and unreadable "
-        "files are reported and skipped (the exit status is then 1)."
+        "files are reported and skipped (the exit status is then 1). Where they go: --collection NAME "
+        "(made if new, with --owner and --visibility); --owner USER alone imports into that user's "
+        "personal collection, “My documents”, which only they read (made if needed); neither imports "
+        "into the organisation-wide collection `default`."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", type=Path, help="Files or folders to import.")
-        parser.add_argument("--collection", default="default", help="Collection to import into (default: default).")
         parser.add_argument(
-            "--owner", help="User who owns the collection if it is new (default: nobody; staff manage it)."
+            "--collection",
+            help="Collection to import into (default: the --owner's “My documents”, or `default` without --owner).",
+        )
+        parser.add_argument(
+            "--owner",
+            help="User who owns the collection if it is new (default: nobody; staff manage it). Without "
+            "--collection: the user whose personal collection, “My documents”, the documents go into.",
         )
         parser.add_argument(
             "--visibility",
             choices=Visibility.values,
             help="Who reads the collection if it is new: private (owner and members) or organisation "
-            "(everyone signed in). Default: organisation without --owner, private with one.",
+            "(everyone signed in). Default: organisation without --owner, private with one. A personal "
+            "collection is always private.",
         )
 
-    def handle(self, *args, paths: list[Path], collection: str, owner: str | None, verbosity: int, **options):
+    def handle(self, *args, paths: list[Path], collection: str | None, owner: str | None, verbosity: int, **options):
         missing = [str(path) for path in paths if not path.exists()]
         if missing:
             raise CommandError(f"No such file or folder: {', '.join(missing)}")
-        _ensure_collection(collection, owner, options["visibility"])
+        target = _target_collection(collection, owner, options["visibility"])
         total = sum(1 for _ in find_source_files(paths))
         with tqdm(total=total, unit="file", desc="Importing", disable=verbosity == 0 or total == 0) as bar:
-            report = documents_import(paths=paths, collection=collection, on_file_done=lambda _: bar.update())
+            report = documents_import(paths=paths, collection=target.name, on_file_done=lambda _: bar.update())
 
         for path, reason in report.failed:
             self.stderr.write(self.style.ERROR(f"FAILED  {path}: {reason}"))
         for path in report.empty:
             self.stdout.write(self.style.WARNING(f"EMPTY   {path}: no text found, skipped"))
+        personal = f" (“{target.title}” of {target.owner.get_username()})" if target.personal else ""
         self.stdout.write(
-            f"Collection {collection!r}: {len(report.added)} added, {len(report.replaced)} replaced, "
+            f"Collection {target.name!r}{personal}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.empty)} empty, {len(report.failed)} failed; "
             f"{report.chunks_written} chunks written."
         )
@@ -55,11 +67,23 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Import finished."))
 
 
-def _ensure_collection(name: str, username: str | None, visibility: str | None) -> None:
-    """Make the collection with this owner and visibility if it is new; an existing one is kept as it is."""
+def _target_collection(name: str | None, username: str | None, visibility: str | None) -> Collection:
+    """The collection to import into, made if new: the named one (with this owner and visibility if
+    it is new; an existing one is kept as it is), else the owner's personal one, else `default`.
+
+    A personal collection is refused with --visibility organisation before anything is made.
+    """
     owner = user_named(username) if username else None
-    visibility = visibility or (Visibility.PRIVATE if owner else Visibility.ORGANISATION)
+    if name is None and owner is not None:
+        if visibility == Visibility.ORGANISATION:
+            raise CommandError(f"--visibility organisation: {PERSONAL_NOT_SHARED} Name one with --collection.")
+        return personal_collection(owner)
+    name = name or DEFAULT_COLLECTION
+    visibility_if_new = visibility or (Visibility.PRIVATE if owner else Visibility.ORGANISATION)
     try:
-        collection_get_or_create(name=name, owner=owner, visibility=visibility)
+        target, _ = collection_get_or_create(name=name, owner=owner, visibility=visibility_if_new)
     except ValidationError as exc:
         raise CommandError(f"{name!r} cannot name a collection: {' '.join(exc.messages)}") from None
+    if target.personal and visibility == Visibility.ORGANISATION:
+        raise CommandError(f"{name!r} is a personal collection. {PERSONAL_NOT_SHARED}")
+    return target
