@@ -63,6 +63,9 @@ class Collection(models.Model):
     )
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE)
     personal = models.BooleanField(default=False, help_text='Its owner\'s own documents ("My documents").')
+    # Kept by triggers on documents_chunk (migration 0008), whatever writes or deletes chunks: a
+    # search reads it to choose between comparing every readable chunk and walking the index.
+    chunk_count = models.PositiveBigIntegerField(default=0, editable=False, help_text="Passages in its documents.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -87,7 +87,7 @@ class Reader:
 # (the same rule as Collection.objects.readable_by); then, if the caller chose some, only those.
 _READABLE = """
 readable AS (
-    SELECT col.name FROM documents_collection col
+    SELECT col.name, col.chunk_count FROM documents_collection col
     WHERE (%(everything)s
            OR col.visibility = 'organisation'
            OR col.owner_id = %(reader)s
@@ -99,34 +99,31 @@ readable AS (
            ))
       AND (%(chosen)s::text[] IS NULL OR col.name = ANY(%(chosen)s::text[]))
 )"""
-# How the nearest chunks are found depends on how many the reader may read, counted in the
-# statement up to settings.RETRIEVAL_EXACT_LIMIT (through their documents, index only). At most
-# that many are all compared with the question (exact, and quicker than an index walk that would
-# have to pass over a hundred unreadable chunks for each readable one); more are found through the
-# HNSW index, filtered on the chunk's own copy of its collection as the walk goes
-# (hnsw.iterative_scan keeps walking until enough readable chunks are found). Each branch is gated
-# by a one-time filter, so only one of them runs (docs/retrieval-query-plan.md).
+# How the nearest chunks are found depends on how many the reader may read (the collections'
+# chunk counts, kept by triggers). Up to settings.RETRIEVAL_EXACT_LIMIT, all of them are compared
+# with the question: exact, and quicker than an index walk that would pass over a hundred
+# unreadable chunks for each readable one. More are found through the HNSW index, filtered on the
+# chunk's own copy of its collection as the walk goes (hnsw.iterative_scan keeps walking until
+# enough readable chunks are found). Each way is gated by a one-time filter, so only one of them
+# runs (docs/retrieval-query-plan.md).
 _FEW = """
 few AS (
-    SELECT count(*) <= %(exact_limit)s AS exact FROM (
-        SELECT 1 FROM readable r
-        JOIN documents_document rd ON rd.collection = r.name
-        JOIN documents_chunk rc ON rc.document_id = rd.id
-        LIMIT %(exact_limit)s + 1
-    ) counted
+    SELECT coalesce(sum(chunk_count), 0) <= %(exact_limit)s AS exact FROM readable
 )"""
 
-# The exact branch reads each readable collection's documents and their chunks through their
-# indexes (LATERAL keeps that plan whatever the planner guesses of the readable set's size). The
-# index branch has deliberately no btree on the chunk's collection to choose instead of the HNSW
-# index: from a CTE's row estimate the planner would read half the table through one.
+# The exact way reads the chunks of each readable collection r through the index on the documents'
+# collection and the one on the chunks' document. OFFSET 0 makes that subquery a fence the planner
+# keeps: it runs once per readable collection, so its plan does not hang on the planner's guess of
+# the readable set's size (from a CTE, a guess: with a high one it read the whole table), and the
+# nearest chunks cannot be asked of the HNSW index, the slow way when few are readable. The index
+# way has deliberately no btree on the chunk's collection to choose instead of the HNSW index.
 _NEAREST = """
 (SELECT c.id, c.document_id, c.embedding <=> %(vector)s::vector AS distance
- FROM readable r
- CROSS JOIN LATERAL (
+ FROM readable r CROSS JOIN LATERAL (
      SELECT c.id, c.document_id, c.embedding FROM documents_document rd
      JOIN documents_chunk c ON c.document_id = rd.id
      WHERE rd.collection = r.name
+     OFFSET 0
  ) c
  WHERE (SELECT exact FROM few)
  ORDER BY distance
