@@ -100,15 +100,20 @@ readable AS (
       AND (%(chosen)s::text[] IS NULL OR col.name = ANY(%(chosen)s::text[]))
 )"""
 # How the nearest chunks are found depends on how many the reader may read (the collections'
-# chunk counts, kept by triggers). Up to settings.RETRIEVAL_EXACT_LIMIT, all of them are compared
-# with the question: exact, and quicker than an index walk that would pass over a hundred
-# unreadable chunks for each readable one. More are found through the HNSW index, filtered on the
-# chunk's own copy of its collection as the walk goes (hnsw.iterative_scan keeps walking until
-# enough readable chunks are found). Each way is gated by a one-time filter, so only one of them
-# runs (docs/retrieval-query-plan.md).
+# chunk counts, kept by triggers). One pass of the HNSW walk yields hnsw.ef_search chunks; when
+# fewer than `candidates` of them would be readable, the walk has to go on (hnsw.iterative_scan)
+# past many unreadable chunks for each readable one, which is slow and loses neighbours. Then, up
+# to settings.RETRIEVAL_EXACT_LIMIT readable chunks, every one is compared with the question
+# instead: exact, and quicker. Otherwise the index is walked, filtered on the chunk's own copy of
+# its collection. Each way is gated by a one-time filter, so only one of them runs
+# (docs/retrieval-query-plan.md).
 _FEW = """
 few AS (
-    SELECT coalesce(sum(chunk_count), 0) <= %(exact_limit)s AS exact FROM readable
+    SELECT readable.chunks <= %(exact_limit)s
+           AND readable.chunks * coalesce(current_setting('hnsw.ef_search', true), '40')::int
+               < %(candidates)s * everything.chunks AS exact
+    FROM (SELECT coalesce(sum(chunk_count), 0) AS chunks FROM readable) readable,
+         (SELECT coalesce(sum(chunk_count), 0) AS chunks FROM documents_collection) everything
 )"""
 
 # The exact way reads the chunks of each readable collection r through the index on the documents'

@@ -210,11 +210,24 @@ def _branches_run(reader: Reader, query: list[float], exact_limit: int) -> list[
     return [gate["Plans"][0]["Actual Loops"] > 0 for gate in gates]
 
 
-def test_a_reader_of_few_chunks_is_searched_exactly_and_of_many_through_the_index(shelves):
-    """Carol may read 2 chunks: at a limit of 2 they are compared one by one, at 1 the index is walked.
-    Only one of the two ways runs for a question: the other is never executed."""
-    _, _, query = shelves
-    carol = Reader.for_user(Collection.objects.get(name="finance").owner)
-    assert _branches_run(carol, query, exact_limit=2) == [True, False]
-    assert _branches_run(carol, query, exact_limit=1) == [False, True]
-    assert _search(carol, query, top_k=2, exact_limit=2) == _search(carol, query, top_k=2, exact_limit=1)
+@pytest.fixture
+def archive(shelves):
+    """Carol's private archive of 30 chunks: now the handbook is 1 chunk of 32, Carol reads all 32."""
+    private, _, query = shelves
+    _fill(Collection.objects.create(name="archive", title="Archive", owner=private.owner), np.random.default_rng(8), 30)
+    return Reader.for_user(private.owner), query
+
+
+def test_a_reader_of_a_small_share_is_searched_exactly_up_to_the_limit(archive):
+    """Gina reads the handbook alone: 1 chunk, too few of 32 for one pass of the index walk. Up to the
+    limit it is compared exactly; over it, the index is walked. Only one of the two ways runs."""
+    _, query = archive
+    gina = Reader.for_user(make_user("gina"))
+    assert _branches_run(gina, query, exact_limit=1) == [True, False]
+    assert _branches_run(gina, query, exact_limit=0) == [False, True]
+    assert _search(gina, query, top_k=5, exact_limit=1) == _search(gina, query, top_k=5, exact_limit=0)
+
+
+def test_a_reader_of_most_of_the_table_walks_the_index_however_few_its_chunks(archive):
+    carol, query = archive
+    assert _branches_run(carol, query, exact_limit=1_000_000) == [False, True]
