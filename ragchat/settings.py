@@ -196,10 +196,10 @@ RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 # something else. 0.1 scored best over real FAQ questions and section-heading queries together
 # (README, "Retrieval quality"); higher values start to bury sections of long pages.
 RETRIEVAL_DOCUMENT_WEIGHT = env.float("RETRIEVAL_DOCUMENT_WEIGHT", default=0.1)
-# A reader who may read at most this many chunks is searched exactly (every one of them compared
-# with the question); beyond it, through the HNSW index with the permission filter. Exact search
-# is never wrong, and it is the quicker of the two while the readable chunks are few
-# (benchmarks/scale_filtered.py measured the crossover; README, "Scale").
+# A reader of too small a share of the chunks for one pass of the HNSW walk to find enough of them
+# is searched exactly (every readable chunk compared with the question) if they are at most this
+# many; otherwise through the HNSW index with the permission filter. Exact search is never wrong,
+# and quicker than a long filtered walk while the chunks are few (docs/retrieval-query-plan.md).
 RETRIEVAL_EXACT_LIMIT = env.int("RETRIEVAL_EXACT_LIMIT", default=20_000)
 
 # Chat model as "provider:model" for LangChain's init_chat_model (e.g. openai:gpt-4o-mini,
