@@ -197,14 +197,17 @@ def ensure_index(conn: psycopg.Connection, m: int, ef_construction: int, work_me
     return meta | {"reused": False}
 
 
-def exact_top_k(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """True top-K ids per query by cosine (dot product of unit vectors), one block at a time."""
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Row numbers of the true top-K per query by cosine (dot product of unit vectors), among
+    ``rows`` (default: all), one block at a time."""
+    rows = np.arange(len(vectors)) if rows is None else rows
     best_ids = np.empty((len(queries), 0), dtype=np.int64)
     best_scores = np.empty((len(queries), 0), dtype=np.float32)
-    for start in range(0, len(vectors), BLOCK):
-        scores = queries @ np.asarray(vectors[start : start + BLOCK]).T
+    for start in range(0, len(rows), BLOCK):
+        chosen = rows[start : start + BLOCK]
+        scores = queries @ np.asarray(vectors[chosen]).T
         top = np.argpartition(-scores, min(K, scores.shape[1]) - 1, axis=1)[:, :K]
-        ids = np.concatenate([best_ids, top + start], axis=1)
+        ids = np.concatenate([best_ids, chosen[top]], axis=1)
         merged = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
         keep = np.argsort(-merged, axis=1)[:, :K]
         best_ids, best_scores = np.take_along_axis(ids, keep, 1), np.take_along_axis(merged, keep, 1)

@@ -102,8 +102,10 @@ def _load(conn: psycopg.Connection, vectors: np.ndarray, n_collections: int) -> 
     n = len(vectors)
     n_documents = n_collections * DOCUMENTS_PER_COLLECTION
     conn.execute(
-        "INSERT INTO documents_collection (name, title, description, visibility, personal, created_at, updated_at) "
-        "SELECT format('scale-%%s', lpad(i::text, 4, '0')), format('Scale %%s', i), '', 'private', false, now(), now() "
+        "INSERT INTO documents_collection "
+        "(name, title, description, visibility, personal, chunk_count, created_at, updated_at) "
+        "SELECT format('scale-%%s', lpad(i::text, 4, '0')), format('Scale %%s', i), '', 'private', false, 0, "
+        "now(), now() "
         "FROM generate_series(0, %s - 1) i",
         (n_collections,),
     )
@@ -157,22 +159,6 @@ def make_readers(n_collections: int, shares: tuple[int, ...], seed: int) -> dict
     return readers
 
 
-def exact_top_k(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Chunk ids of the exact top k among ``rows`` (row numbers into ``vectors``), per query."""
-    block_rows = 50_000
-    best_ids = np.empty((len(queries), 0), dtype=np.int64)
-    best_scores = np.empty((len(queries), 0), dtype=np.float32)
-    for start in range(0, len(rows), block_rows):
-        chosen = rows[start : start + block_rows]
-        scores = queries @ np.asarray(vectors[chosen]).T
-        top = np.argpartition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, :k]
-        ids = np.concatenate([best_ids, chosen[top] + 1], axis=1)
-        merged = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
-        keep = np.argsort(-merged, axis=1)[:, :k]
-        best_ids, best_scores = np.take_along_axis(ids, keep, 1), np.take_along_axis(merged, keep, 1)
-    return best_ids
-
-
 def timed(reader: Reader, queries: np.ndarray, params: SearchParams) -> tuple[list[float], list[list[int]]]:
     def search(query: np.ndarray) -> list[int]:
         found = search_chunks(query_vector=query.tolist(), query_text="", params=params, reader=reader)
@@ -209,7 +195,7 @@ def session_settings() -> dict:
 
 def run(args, conn: psycopg.Connection, vectors: np.ndarray, queries: np.ndarray, k: int) -> dict:
     """Fill (or reuse) the filtered database and measure every reader; return the report."""
-    from scale_benchmark import DATA_VERSION, nearest_rank, recall
+    from scale_benchmark import DATA_VERSION, exact_top_k, nearest_rank, recall
 
     use_database(args.database)
     meta = {"chunks": len(vectors), "collections": args.collections, "seed": args.seed, "data_version": DATA_VERSION}
@@ -222,7 +208,7 @@ def run(args, conn: psycopg.Connection, vectors: np.ndarray, queries: np.ndarray
     rows = []
     for label, (user, chosen) in make_readers(args.collections, shares, args.seed).items():
         reader = Reader.for_user(user)
-        exact = exact_top_k(vectors, queries, np.flatnonzero(np.isin(owner_of, chosen)), k)
+        exact = exact_top_k(vectors, queries, np.flatnonzero(np.isin(owner_of, chosen))) + 1  # chunk id = row + 1
         row = {"reader": label, "readable_chunks": int(np.isin(owner_of, chosen).sum())}
         for prefix, params in (("", nearest), ("index_only_", index_only)):
             latencies, found = timed(reader, queries, params)
