@@ -226,19 +226,23 @@ def hnsw_plan_line(conn: psycopg.Connection, query: np.ndarray) -> str:
     return next((line.strip(" ->") for line in plan if INDEX in line), "HNSW INDEX NOT USED: " + " / ".join(plan))
 
 
+def timed_passes(search, queries: np.ndarray) -> tuple[list[float], list[list[int]]]:
+    """Run ``search`` (query -> ids) once over all queries untimed (warm-up), then again timed."""
+    for query in queries:
+        search(query)
+    latencies, results = [], []
+    for query in queries:
+        started = time.perf_counter()
+        results.append(search(query))
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies, results
+
+
 def timed_search(conn: psycopg.Connection, queries: np.ndarray, ef_search: int) -> tuple[list[float], list[list[int]]]:
     # The same session settings the app applies to every connection.
     conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(ef_search)))
     conn.execute("SET hnsw.iterative_scan = relaxed_order")
-    for query in queries:  # warm-up pass, untimed
-        conn.execute(SEARCH_SQL, (query,)).fetchall()
-    latencies, results = [], []
-    for query in queries:
-        started = time.perf_counter()
-        rows = conn.execute(SEARCH_SQL, (query,)).fetchall()
-        latencies.append((time.perf_counter() - started) * 1000)
-        results.append([row[0] for row in rows])
-    return latencies, results
+    return timed_passes(lambda query: [row[0] for row in conn.execute(SEARCH_SQL, (query,))], queries)
 
 
 def nearest_rank(values: list[float], percent: float) -> float:

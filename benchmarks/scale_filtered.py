@@ -160,18 +160,13 @@ def make_readers(n_collections: int, shares: tuple[int, ...], seed: int) -> dict
 
 
 def timed(reader: Reader, queries: np.ndarray, params: SearchParams) -> tuple[list[float], list[list[int]]]:
+    from scale_benchmark import timed_passes
+
     def search(query: np.ndarray) -> list[int]:
         found = search_chunks(query_vector=query.tolist(), query_text="", params=params, reader=reader)
         return [chunk.chunk_id for chunk in found]
 
-    for query in queries:  # warm-up pass, untimed
-        search(query)
-    latencies, results = [], []
-    for query in queries:
-        started = time.perf_counter()
-        results.append(search(query))
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies, results
+    return timed_passes(search, queries)
 
 
 def plan_summary(reader: Reader, query: np.ndarray, params: SearchParams) -> str:

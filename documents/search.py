@@ -109,10 +109,10 @@ readable AS (
 # (docs/retrieval-query-plan.md).
 _FEW = """
 few AS (
-    SELECT readable.chunks <= %(exact_limit)s
-           AND readable.chunks * coalesce(current_setting('hnsw.ef_search', true), '40')::int
+    SELECT mine.chunks <= %(exact_limit)s
+           AND mine.chunks * coalesce(current_setting('hnsw.ef_search', true), '40')::int
                < %(candidates)s * everything.chunks AS exact
-    FROM (SELECT coalesce(sum(chunk_count), 0) AS chunks FROM readable) readable,
+    FROM (SELECT coalesce(sum(chunk_count), 0) AS chunks FROM readable) mine,
          (SELECT coalesce(sum(chunk_count), 0) AS chunks FROM documents_collection) everything
 )"""
 
