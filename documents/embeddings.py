@@ -64,4 +64,20 @@ def token_count(text: str) -> int:
     Chunking measures thousands of pieces per document, so this calls the Rust tokenizer
     directly: the same word pieces as ``tokenizer.tokenize``, without its Python wrapping.
     """
-    return len(get_model().tokenizer.backend_tokenizer.encode(text, add_special_tokens=False).ids)
+    return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+@functools.cache
+def _counting_tokenizer():
+    """A copy of the model's Rust tokenizer that neither truncates nor pads.
+
+    The model's own one carries state: its tokenizer.json truncates at 128 word pieces and pads to
+    128, and every call of the model sets it to truncate at 256. Counting through it gave 128 for
+    any text until something reset it, and at most 256 after the model had embedded anything.
+    """
+    from tokenizers import Tokenizer
+
+    counter = Tokenizer.from_str(get_model().tokenizer.backend_tokenizer.to_str())
+    counter.no_truncation()
+    counter.no_padding()
+    return counter

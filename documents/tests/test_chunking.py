@@ -23,3 +23,17 @@ def test_every_word_of_the_text_is_kept():
     chunks = chunk_document(ExtractedDocument(title="T", sections=[Section(["T"], text)]))
     kept = set(" ".join(c.text for c in chunks).split())
     assert kept == set(text.split())
+
+
+def test_word_pieces_are_counted_whatever_the_model_did_last():
+    # The model's own tokenizer truncates to what the model reads (256 after any embedding, 128 as
+    # loaded) and pads short texts: counting through it made every long text look short.
+    from documents.embeddings import get_model
+
+    get_model().encode(["a question embedded first"])
+    assert token_count("word " * 600) == 600
+    get_model().tokenizer.backend_tokenizer.enable_padding(length=128)
+    try:
+        assert token_count("two words") == 2
+    finally:
+        get_model().tokenizer.backend_tokenizer.no_padding()
