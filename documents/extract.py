@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from django.conf import settings
 from langchain_text_splitters import MarkdownHeaderTextSplitter
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")
@@ -83,9 +84,71 @@ def _extract_plain_text(text: str, fallback_title: str) -> ExtractedDocument:
     # A short first line followed by a blank line reads as the title, as in most notes.
     if first_line and len(first_line) <= 150 and rest.startswith("\n") and rest.strip():
         title, body = first_line.strip(), rest.strip()
+        path_title = title
     else:
         title, body = fallback_title, text
-    return ExtractedDocument(title=title, sections=[Section(headings=[title], text=body)] if body else [])
+        # A file name's closing number only orders files ("faq-03"): embedded with every passage
+        # of the file it matches no question, so the heading path leaves it out.
+        path_title = _SEQUENCE_NUMBER.sub("", fallback_title) or fallback_title
+    return ExtractedDocument(title=title, sections=_plain_sections(path_title, body) if body else [])
+
+
+_SEQUENCE_NUMBER = re.compile(r"(?:\s+\d{1,3})+$")
+# Plain text marks its headings by layout only: a short line alone in its paragraph, starting with
+# a capital or a number and not ending like a sentence ("Installing on Windows", "16.1. Authors").
+# Lines with the marks of code, commands or drawings are not headings.
+_PLAIN_HEADING_MAX_WORDS = 10
+_PLAIN_HEADING_MAX_CHARS = 80
+_NOT_IN_PLAIN_HEADINGS = re.compile(r"[(){}\[\]=<>/\\_`$*|#@;]|--")
+
+
+def _is_plain_heading(paragraph: str) -> bool:
+    words = paragraph.split()
+    return (
+        "\n" not in paragraph
+        and 0 < len(words) <= _PLAIN_HEADING_MAX_WORDS
+        and len(paragraph) <= _PLAIN_HEADING_MAX_CHARS
+        and (paragraph[0].isupper() or paragraph[0].isdigit())
+        and paragraph[-1] not in ".:;,!)"
+        and not _NOT_IN_PLAIN_HEADINGS.search(paragraph)
+        and any(len(word) >= 3 and word.isalpha() for word in words)
+    )
+
+
+def _plain_sections(title: str, body: str) -> list[Section]:
+    """The body split at its heading lines; headings met together form one path under the title.
+
+    A heading closes the section before it only once that section holds half a chunk of text
+    (``CHUNK_TOKENS``, in the model's word pieces). Otherwise a heading with a line or two under it
+    ("See also" and one cross-reference) became a passage of its own that matched questions by those
+    few words alone; now such a heading stays in the text of the section it follows.
+    """
+    from documents.embeddings import token_count
+
+    least = settings.CHUNK_TOKENS // 2
+    sections: list[Section] = []
+    headings: list[str] = []  # of the section being filled
+    paragraphs: list[str] = []
+    size = 0  # word pieces in paragraphs
+    for paragraph in body.split("\n\n"):
+        if _is_plain_heading(paragraph.strip()):
+            if not paragraphs:
+                headings.append(paragraph.strip())
+                continue
+            if size >= least:
+                sections.append(Section(headings=[title, *headings], text="\n\n".join(paragraphs)))
+                headings, paragraphs, size = [paragraph.strip()], [], 0
+                continue
+        paragraphs.append(paragraph)
+        size += token_count(paragraph)
+    if paragraphs and sections and size < least:
+        # The same for a short last section: it joins the one before, its heading lines as text.
+        last = sections[-1]
+        last.text = "\n\n".join([last.text, *headings, *paragraphs])
+    elif paragraphs:
+        sections.append(Section(headings=[title, *headings], text="\n\n".join(paragraphs)))
+    # A body of heading lines only (a list of short lines) is text, not headings.
+    return sections or [Section(headings=[title], text=body)]
 
 
 def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:

@@ -18,6 +18,65 @@ def test_plain_text_without_a_title_line_is_named_after_the_file():
     assert document.sections[0].text == "Descale the kettle every month."
 
 
+def test_a_file_name_title_leaves_its_sequence_number_out_of_the_heading_path():
+    document = extract(Path("faq/install-03.txt"), b"Django works with any Python version from 3.10.")
+    assert document.title == "install 03"  # shown to people: it names this file among its siblings
+    assert document.sections[0].headings == ["install"]
+
+
+PLAIN_MANUAL = "\n\n".join(
+    [
+        "Bike manual",
+        "Chains",
+        "A clean chain runs quietly. " * 25,
+        "Oiling",
+        "One drop per link, then wipe the rest. " * 20,
+        "Brakes",
+        "See also",
+        "Pads wear faster in the rain. " * 20,
+        "Tyres",
+        "Pump them weekly.",
+    ]
+)
+
+
+def test_plain_text_headings_split_it_into_sections_with_heading_paths():
+    document = extract(Path("bikes.txt"), PLAIN_MANUAL.encode())
+    assert document.title == "Bike manual"
+    assert [s.headings for s in document.sections] == [
+        ["Bike manual", "Chains"],
+        ["Bike manual", "Oiling"],
+        ["Bike manual", "Brakes", "See also"],  # headings met together make one path
+    ]
+    assert document.sections[1].text.startswith("One drop per link")
+    # A section too short to stand alone joins the one before, its heading kept as text.
+    assert document.sections[2].text.endswith("Tyres\n\nPump them weekly.")
+
+
+def test_short_sections_do_not_close_at_the_next_heading():
+    document = extract(Path("notes.txt"), b"Notes\n\nIntro\n\nShort.\n\nDetails\n\n" + b"Long text. " * 60)
+    assert [s.headings for s in document.sections] == [["Notes", "Intro"]]
+    assert document.sections[0].text.startswith("Short.\n\nDetails\n\nLong text.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "git commit -a",
+        "SELECT * FROM users",
+        "x = compute(y)",
+        "I---X---R",
+        "A  B  C  D",
+        "Call us today!",
+        "See below:",
+    ],
+)
+def test_lines_of_code_drawings_and_sentences_are_not_headings(line):
+    text = f"Title\n\n{'Some text here. ' * 40}\n\n{line}\n\n{'More text here. ' * 40}"
+    document = extract(Path("page.txt"), text.encode())
+    assert [s.headings for s in document.sections] == [["Title"]]
+
+
 def test_markdown_sections_keep_their_heading_path():
     text = b"# Garden\n\nIntro.\n\n## Roses\n\nPrune in winter.\n\n### Climbers\n\nTie them in.\n"
     document = extract(Path("garden.md"), text)
