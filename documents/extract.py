@@ -2,8 +2,9 @@
 
 Every format is reduced to the same shape, a title and a list of sections each with its
 heading path, so chunking and embedding never need to know where a text came from.
-HTML and reStructuredText are rewritten as Markdown headings and go through the Markdown
-path, which uses LangChain's header splitter.
+HTML is rewritten as Markdown headings and goes through the Markdown path, which uses
+LangChain's header splitter; reStructuredText is parsed by docutils, its reference parser;
+plain text is split at the lines that look like headings.
 """
 
 import io
@@ -50,7 +51,7 @@ def extract(path: Path, data: bytes) -> ExtractedDocument:
         title, markdown = _html_to_markdown(text)
         return _extract_markdown(markdown, title or fallback_title)
     if suffix == ".rst":
-        return _extract_markdown(_rst_to_markdown(text), fallback_title)
+        return _extract_restructuredtext(text, fallback_title)
     if suffix in (".md", ".markdown"):
         return _extract_markdown(text, fallback_title)
     return _extract_plain_text(text, fallback_title)
@@ -166,39 +167,65 @@ def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
     return ExtractedDocument(title=title, sections=sections)
 
 
-_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+<>:.!_])\1{2,}\s*$")
+# docutils, reStructuredText's reference parser, reads the whole syntax (literal blocks, lists,
+# directives) that a line-by-line rewrite got wrong. A document is untrusted input: directives that
+# read files or pass raw markup through are off, and a malformed document is parsed as far as it
+# goes, never refused (its problems would otherwise be printed or raised).
+_RST_SETTINGS = {
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "report_level": 5,
+    "halt_level": 5,
+    "warning_stream": io.StringIO(),
+    "_disable_config": True,
+}
 
 
-def _rst_to_markdown(text: str) -> str:
-    """Rewrite reStructuredText section titles as Markdown headings.
+def _extract_restructuredtext(text: str, fallback_title: str) -> ExtractedDocument:
+    from docutils import nodes
+    from docutils.core import publish_doctree
 
-    reST has no fixed heading characters: the order in which underline styles first appear
-    gives their levels, so the levels are assigned as they are met.
-    """
-    lines = _normalise(text).split("\n")
-    levels: list[str] = []
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])
-        if overline and lines[i + 1].strip():
-            style, title, i = "over" + line[0], lines[i + 1].strip(), i + 3
-        elif (
-            i + 1 < len(lines)
-            and line.strip()
-            and _RST_UNDERLINE.match(lines[i + 1])
-            and len(lines[i + 1].rstrip()) >= len(line.rstrip())
-        ):
-            style, title, i = lines[i + 1][0], line.strip(), i + 2
-        else:
-            out.append(line)
-            i += 1
-            continue
-        if style not in levels:
-            levels.append(style)
-        out.append("#" * min(levels.index(style) + 1, 6) + " " + title)
-    return "\n".join(out)
+    doctree = publish_doctree(_normalise(text), settings_overrides=dict(_RST_SETTINGS, warning_stream=io.StringIO()))
+    title_node = next(iter(doctree.findall(nodes.title)), None)
+    # docutils makes a lone top-level section title the document's title (its first child).
+    title = title_node.astext().strip() if title_node is not None and title_node.parent is doctree else fallback_title
+    sections: list[Section] = []
+    _rst_sections(doctree, [title], sections)
+    return ExtractedDocument(title=title, sections=sections)
+
+
+def _rst_sections(node, headings: list[str], sections: list[Section]) -> None:
+    """``node``'s own text as one section under ``headings``, then each of its subsections in order."""
+    from docutils import nodes
+
+    skipped = (
+        nodes.title,
+        nodes.subtitle,
+        nodes.comment,
+        nodes.system_message,
+        nodes.target,
+        nodes.substitution_definition,
+    )
+    blocks, subsections = [], []
+    for child in node.children:
+        if isinstance(child, nodes.section):
+            subsections.append(child)
+        elif not isinstance(child, skipped):
+            blocks.append(_rst_block_text(child))
+    body = _normalise("\n\n".join(block for block in blocks if block.strip()))
+    if body:
+        sections.append(Section(headings=list(headings), text=body))
+    for section in subsections:
+        title = section.next_node(nodes.title)
+        _rst_sections(section, [*headings, title.astext().strip()] if title else headings, sections)
+
+
+def _rst_block_text(node) -> str:
+    from docutils import nodes
+
+    if isinstance(node, (nodes.bullet_list, nodes.enumerated_list)):
+        return "\n".join("- " + " ".join(item.astext().split()) for item in node.children)
+    return node.astext()
 
 
 _DROPPED_HTML = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]

@@ -93,6 +93,39 @@ def test_restructuredtext_underlined_titles_become_headings():
     assert document.sections[-1].text == "Read recursively."
 
 
+def test_restructuredtext_literal_blocks_lose_their_markers_and_nested_sections_keep_paths():
+    text = (
+        b"Importing\n=========\n\nRun a management command::\n\n    python manage.py import_documents PATH\n\n"
+        b"Folders\n-------\n\n* hidden ones are skipped\n* others are read\n\nDeep\n~~~~\n\nNested text.\n"
+    )
+    document = extract(Path("import.rst"), text)
+    first = document.sections[0].text
+    assert "command::" not in first and "command:\n\npython manage.py import_documents PATH" in first
+    assert [s.headings for s in document.sections] == [
+        ["Importing"],
+        ["Importing", "Folders"],
+        ["Importing", "Folders", "Deep"],
+    ]
+    assert document.sections[1].text == "- hidden ones are skipped\n- others are read"
+
+
+def test_restructuredtext_directives_cannot_read_files_or_pass_raw_markup(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the password is swordfish")
+    text = f"Notes\n=====\n\n.. include:: {secret}\n\n.. raw:: html\n\n   <script>x()</script>\n\nKept.\n"
+    document = extract(tmp_path / "notes.rst", text.encode())
+    everything = " ".join(s.text for s in document.sections)
+    assert "swordfish" not in everything and "<script>" not in everything
+    assert "Kept." in everything
+
+
+def test_broken_restructuredtext_is_read_as_far_as_it_goes():
+    document = extract(
+        Path("broken.rst"), b"Title\n===\n\n`unclosed role and *emphasis\n\n.. unknown-directive::\n\nText.\n"
+    )
+    assert "Text." in " ".join(s.text for s in document.sections)
+
+
 def test_html_keeps_visible_text_and_headings_and_drops_scripts_and_navigation():
     html = (
         b"<html><head><title>Site</title><style>p{}</style></head><body><nav>Menu</nav>"
