@@ -164,12 +164,14 @@ def bench_ragchat(eval_set) -> tuple[list, object]:
     return rows, Ingest(SYSTEMS["ragchat"], eval_set.name, chunks, chunks / elapsed, note, settled)
 
 
-def run_set(params: dict, emb, eval_set, files: list[str], systems: list[str]) -> tuple[list, list]:
+def run_set(
+    params: dict, emb, eval_set, files: list[str], systems: list[str], reuse_vectors: bool
+) -> tuple[list, list]:
     """Every system on one set: its rows (one per kind of question) and how fast it ingested."""
     from peer_stores import ReusedVectors, bench_pgvector_v1, bench_pgvectorstore, reset_peer_db
 
-    if isinstance(emb, ReusedVectors):
-        emb = ReusedVectors(emb.embeddings)  # one set's chunks at a time in memory
+    if reuse_vectors:
+        emb = ReusedVectors(emb)  # a new one per set: one set's chunks at a time in memory
 
     rows, ingests = [], []
     if "ragchat" in systems:
@@ -245,10 +247,6 @@ def main() -> int:
     }
     emb = MiniLMEmbeddings()  # ragchat's own object: identical vectors
     emb.embed_query("warm-up")  # load the model now, so no peer's ingest time includes it
-    if args.reuse_vectors:
-        from peer_stores import ReusedVectors
-
-        emb = ReusedVectors(emb)
     rows, ingests = [], []
     for number, eval_set in enumerate(sets, start=1):
         files = select_files(eval_set, args.limit_files)
@@ -258,7 +256,12 @@ def main() -> int:
         subset = materialise_subset(eval_set.corpus, files) if args.limit_files is not None else None
         try:
             found, found_ingests = run_set(
-                params, emb, dataclasses.replace(eval_set, corpus=subset or eval_set.corpus), files, args.systems
+                params,
+                emb,
+                dataclasses.replace(eval_set, corpus=subset or eval_set.corpus),
+                files,
+                args.systems,
+                args.reuse_vectors,
             )
         finally:
             if subset:

@@ -132,13 +132,14 @@ def _plain_sections(title: str, body: str) -> list[Section]:
     paragraphs: list[str] = []
     size = 0  # word pieces in paragraphs
     for paragraph in body.split("\n\n"):
-        if _is_plain_heading(paragraph.strip()):
+        line = paragraph.strip()
+        if _is_plain_heading(line):
             if not paragraphs:
-                headings.append(paragraph.strip())
+                headings.append(line)
                 continue
             if size >= least:
                 sections.append(Section(headings=[title, *headings], text="\n\n".join(paragraphs)))
-                headings, paragraphs, size = [paragraph.strip()], [], 0
+                headings, paragraphs, size = [line], [], 0
                 continue
         paragraphs.append(paragraph)
         size += token_count(paragraph)
@@ -176,7 +177,6 @@ _RST_SETTINGS = {
     "raw_enabled": False,
     "report_level": 5,
     "halt_level": 5,
-    "warning_stream": io.StringIO(),
     "_disable_config": True,
 }
 
@@ -185,10 +185,11 @@ def _extract_restructuredtext(text: str, fallback_title: str) -> ExtractedDocume
     from docutils import nodes
     from docutils.core import publish_doctree
 
+    # A stream of its own per document: whatever docutils writes there is never shown.
     doctree = publish_doctree(_normalise(text), settings_overrides=dict(_RST_SETTINGS, warning_stream=io.StringIO()))
-    title_node = next(iter(doctree.findall(nodes.title)), None)
     # docutils makes a lone top-level section title the document's title (its first child).
-    title = title_node.astext().strip() if title_node is not None and title_node.parent is doctree else fallback_title
+    first = doctree.children[0] if doctree.children else None
+    title = first.astext().strip() if isinstance(first, nodes.title) else fallback_title
     sections: list[Section] = []
     _rst_sections(doctree, [title], sections)
     return ExtractedDocument(title=title, sections=sections)
