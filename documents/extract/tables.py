@@ -52,25 +52,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def table_text(rows: Iterable[Sequence[object]], *, header: bool) -> str:
+def table_text(rows: Sequence[Sequence[object]], *, header: bool) -> str:
     """The rows (cell values) one per line; with ``header``, the first row names the columns of the rest."""
-    lines: list[str] = []
-    columns: list[str] = []
-    for number, row in enumerate(rows):
-        cells = [cell_text(value) for value in row]
-        if not any(cells):
-            continue
-        if header and not columns and number == 0:
-            columns = cells
-            continue
-        names = columns + [f"Column {n}" for n in range(len(columns) + 1, len(cells) + 1)]
-        if header or columns:
-            lines.append("; ".join(f"{names[i] or f'Column {i + 1}'}: {cell}" for i, cell in enumerate(cells) if cell))
-        else:
-            lines.append("; ".join(cell for cell in cells if cell))
-    if columns and not lines:  # a lone header row is all the table holds
-        lines.append("; ".join(cell for cell in columns if cell))
-    return "\n".join(lines)
+    lines = [[cell_text(value) for value in row] for row in rows]
+    if not header:
+        return "\n".join("; ".join(cell for cell in cells if cell) for cells in lines if any(cells))
+    columns, body = lines[0], [cells for cells in lines[1:] if any(cells)]
+    if not body:  # a lone header row is all the table holds
+        return "; ".join(cell for cell in columns if cell)
+    return "\n".join(_named_cells(columns, cells) for cells in body)
+
+
+def _named_cells(columns: list[str], cells: list[str]) -> str:
+    """``Name: Ada; Role: Engineer``: each filled cell after its column's name (or number, if unnamed)."""
+    names = [columns[n] if n < len(columns) and columns[n] else f"Column {n + 1}" for n in range(len(cells))]
+    return "; ".join(f"{name}: {cell}" for name, cell in zip(names, cells, strict=True) if cell)
 
 
 class _CellBudget:

@@ -65,13 +65,14 @@ def test_each_sheet_is_a_section_and_each_row_carries_its_column_names():
     ]
 
 
-def test_sheet_values_are_written_plainly_and_a_sheet_without_a_header_row_is_kept_as_rows():
+def test_sheet_values_are_written_plainly_unnamed_columns_numbered_and_headerless_sheets_kept_as_rows():
     sheets = {
         "Log": [
             ["Day", "Tide", "Note"],
             [datetime.datetime(2026, 3, 1), 4.0, None],
             [datetime.date(2026, 3, 2), 3.5, "calm"],
         ],
+        "Crew": [["Name", None, "Role"], ["Ada", "night shift", "Engineer"]],
         "Numbers": [[1, 2], [3, 4]],
         "Empty": [],
     }
@@ -79,6 +80,7 @@ def test_sheet_values_are_written_plainly_and_a_sheet_without_a_header_row_is_ke
 
     assert outline(document) == [
         (["log", "Log"], "Day: 2026-03-01; Tide: 4\nDay: 2026-03-02; Tide: 3.5; Note: calm", None),
+        (["log", "Crew"], "Name: Ada; Column 2: night shift; Role: Engineer", None),
         (["log", "Numbers"], "1; 2\n3; 4", None),
     ]
 
