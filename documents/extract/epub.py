@@ -1,7 +1,8 @@
 """E-books (.epub) through ebooklib: chapters in reading (spine) order, each read as HTML.
 
 A chapter's XHTML goes through the same HTML-to-Markdown path as web pages; the heading path is
-book title › chapter title (its first heading, else its table-of-contents entry) › its subheadings.
+book title › chapter title (its first heading, else its table-of-contents entry, else its
+<title>) › its subheadings.
 """
 
 import io
@@ -36,8 +37,10 @@ def extract_epub(data: bytes, fallback_title: str) -> ExtractedDocument:
     title = normalise(titles[0][0] if titles else "") or fallback_title
     sections: list[Section] = []
     for number, (name, xhtml) in enumerate(chapters, start=1):
-        heading, markdown = html_to_markdown(xhtml)
-        chapter = extract_markdown(markdown, heading or contents.get(name) or f"Chapter {number}")
+        page_title, markdown = html_to_markdown(xhtml)
+        # The chapter's first heading names it (the Markdown reader takes it); without one, its entry in
+        # the contents does, before its <title>, which many books set to the book's title on every page.
+        chapter = extract_markdown(markdown, contents.get(name) or page_title or f"Chapter {number}")
         sections += [Section(headings=[title, *section.headings], text=section.text) for section in chapter.sections]
     return ExtractedDocument(title=title, sections=sections)
 

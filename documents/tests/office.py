@@ -109,7 +109,7 @@ def make_epub() -> bytes:
     tides.content = "<p>The tide turns twice a day.</p>"  # no heading of its own: the contents name it
     book.add_item(storms)
     book.add_item(tides)
-    book.toc = [epub.Link("tides.xhtml", "Tides", "tides"), epub.Link("storms.xhtml", "Storms", "storms")]
+    book.toc = [epub.Link("tides.xhtml", "Tides and currents", "tides"), epub.Link("storms.xhtml", "Storms", "storms")]
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = ["nav", tides, storms]  # reading order differs from the order the files were added

@@ -117,7 +117,7 @@ def test_epub_chapters_are_read_in_reading_order_with_their_titles_as_headings()
 
     assert document.title == "Harbour tales"
     assert outline(document) == [
-        (["Harbour tales", "Tides"], "The tide turns twice a day.", None),
+        (["Harbour tales", "Tides and currents"], "The tide turns twice a day.", None),
         (["Harbour tales", "Storms"], "Close the gates.", None),
         (["Harbour tales", "Storms", "After the storm"], "Count the boats.", None),
     ]
