@@ -17,25 +17,26 @@ from documents.extract.text import extract_markdown, extract_plain_text, extract
 
 __all__ = ["SUPPORTED_SUFFIXES", "ExtractedDocument", "ExtractionError", "Section", "extract"]
 
-# Readers of binary formats, by suffix; the others are text.
-_BINARY_READERS = {
+# Readers given the raw bytes, by suffix: binary formats, and CSV, which finds its own encoding.
+# The other suffixes are UTF-8 text.
+_BYTES_READERS = {
     ".pdf": extract_pdf,
     ".docx": extract_docx,
     ".pptx": extract_pptx,
     ".xlsx": extract_xlsx,
-    ".csv": extract_csv,  # text, but in any of several encodings: its reader decodes it
+    ".csv": extract_csv,
     ".epub": extract_epub,
     ".odt": extract_odt,
 }
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", *_BINARY_READERS)
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", *_BYTES_READERS)
 
 
 def extract(path: Path, data: bytes) -> ExtractedDocument:
     """Extract a document from the bytes of the file at ``path`` (its suffix picks the reader)."""
     suffix = path.suffix.lower()
     fallback_title = path.stem.replace("_", " ").replace("-", " ").strip() or path.name
-    if suffix in _BINARY_READERS:
-        return _BINARY_READERS[suffix](data, fallback_title)
+    if suffix in _BYTES_READERS:
+        return _BYTES_READERS[suffix](data, fallback_title)
     text = decode(data)
     if suffix in (".html", ".htm"):
         title, markdown = html_to_markdown(text)
