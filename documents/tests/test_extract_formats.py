@@ -103,9 +103,10 @@ def test_chunks_of_a_long_sheet_are_cut_between_rows(settings):
         ("Name;Caf\xe9\nAda;noir\n".encode("cp1252"), "Name: Ada; Caf\xe9: noir"),
         (b"\xef\xbb\xbfName\tAge\nAda\t36\nGrace\t85\n", "Name: Ada; Age: 36\nName: Grace; Age: 85"),
         (b"1,2\n3,4\n", "1; 2\n3; 4"),
+        (b"Name,Code\nAda,x\x81y\n", "Name: Ada; Code: x\x81y"),  # 0x81 is no Windows-1252 character: Latin-1
         (b'Name,Note\nAda,"two\nlines"\n', "Name: Ada; Note: two lines"),
     ],
-    ids=["comma", "windows-1252 semicolons", "utf-8 bom tabs", "no header", "quoted newline"],
+    ids=["comma", "windows-1252 semicolons", "utf-8 bom tabs", "no header", "latin-1", "quoted newline"],
 )
 def test_csv_dialect_encoding_and_header_row_are_detected(data, expected):
     document = extract(Path("crew.csv"), data)
