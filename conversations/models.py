@@ -1,3 +1,4 @@
+import dataclasses
 import os
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -280,10 +281,10 @@ class CitedPassage(RetrievedChunk):
     (its chunk and document ids may then name rows that no longer exist).
     """
 
-    n: int
+    n: int = dataclasses.field(kw_only=True)  # after RetrievedChunk's fields with defaults
 
     # What callers outside the app (exports, ``ask --json``) are given: no ids, no text.
-    SUMMARY = ("n", "path", "title", "heading", "collection", "score", "similarity")
+    SUMMARY = ("n", "path", "page", "title", "heading", "collection", "score", "similarity")
 
     @classmethod
     def from_stored(cls, item: dict) -> "CitedPassage":

@@ -6,6 +6,7 @@ become links only when the answer really was given a passage with that number.
 
 import re
 from collections.abc import Callable
+from html import escape
 
 from django.utils.safestring import SafeString
 from markdown_it import MarkdownIt
@@ -28,15 +29,19 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     if url is None:
         return False
     if not silent:
+        label_for = state.env.get("citation_label")
+        number = int(match.group(1))
         token = state.push("citation", "", 0)
-        token.meta = {"number": int(match.group(1)), "url": url}
+        token.meta = {"number": number, "url": url, "label": label_for(number) if label_for else ""}
     state.pos = match.end()
     return True
 
 
 def _render_citation(self, tokens, idx, options, env) -> str:
-    url, number = tokens[idx].meta["url"], tokens[idx].meta["number"]
-    return f'<sup class="cite"><a class="citation" href="{url}" title="Open passage {number}">[{number}]</a></sup>'
+    url, number, label = (tokens[idx].meta[key] for key in ("url", "number", "label"))
+    # The label names a document (a path people chose): escaped, since it lands inside an attribute.
+    title = f"Open passage {number}: {escape(label)}" if label else f"Open passage {number}"
+    return f'<sup class="cite"><a class="citation" href="{url}" title="{title}">[{number}]</a></sup>'
 
 
 def _build_markdown() -> MarkdownIt:
@@ -49,5 +54,11 @@ def _build_markdown() -> MarkdownIt:
 _MARKDOWN = _build_markdown()
 
 
-def render_markdown(text: str, citation_url: Callable[[int], str | None] | None = None) -> SafeString:
-    return sanitise(_MARKDOWN.render(text, {"citation_url": citation_url}))
+def render_markdown(
+    text: str,
+    citation_url: Callable[[int], str | None] | None = None,
+    citation_label: Callable[[int], str] | None = None,
+) -> SafeString:
+    """``text`` as safe HTML; [n] links to ``citation_url(n)``, titled with ``citation_label(n)`` when given."""
+    env = {"citation_url": citation_url, "citation_label": citation_label}
+    return sanitise(_MARKDOWN.render(text, env))

@@ -176,14 +176,14 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(Chunk)
 class ChunkAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "heading", "document"]
+    list_display = ["__str__", "heading", "page", "document"]
     list_filter = ["document__collection"]
     list_select_related = ["document"]
     search_fields = ["text", "heading", "document__path"]
     raw_id_fields = ["document"]
     # The vector is 384 numbers: not something to read or edit by hand.
     exclude = ["embedding"]
-    readonly_fields = ["document", "position", "heading", "text"]
+    readonly_fields = ["document", "position", "page", "heading", "text"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -24,6 +24,7 @@ class PlannedChunk:
     position: int
     heading: str
     text: str
+    page: int | None = None  # 1-based page (PDF) or slide (presentation) the chunk starts on
 
     @property
     def embedding_text(self) -> str:
@@ -68,5 +69,5 @@ def chunk_document(document: ExtractedDocument) -> list[PlannedChunk]:
         for text in _splitter(heading).split_text(section.text):
             text = text.strip()
             if text:
-                chunks.append(PlannedChunk(position=len(chunks), heading=heading, text=text))
+                chunks.append(PlannedChunk(position=len(chunks), heading=heading, text=text, page=section.page))
     return chunks

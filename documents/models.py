@@ -199,6 +199,9 @@ class Chunk(models.Model):
     position = models.PositiveIntegerField(help_text="Order of the chunk within its document.")
     heading = models.CharField(max_length=500, blank=True, help_text="Title › section › subsection.")
     text = models.TextField()
+    page = models.PositiveIntegerField(
+        null=True, blank=True, help_text="1-based page (PDF) or slide (presentation) the passage starts on."
+    )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     search_vector = models.GeneratedField(
         # The english configuration is given as a literal so the expression is immutable,

@@ -31,6 +31,19 @@ class RetrievedChunk:
     position: int
     score: float
     similarity: float
+    page: int | None = None  # 1-based page (PDF) or slide (presentation); None where a format has none
+
+    @property
+    def label(self) -> str:
+        """How the passage is named to people: "harbour-report.pdf, p. 2", "deck.pptx, slide 3" or its path."""
+        return source_label(self.path, self.page)
+
+
+def source_label(path: str, page: int | None) -> str:
+    """A document path with the page its passage is on, as citations and source lists show it."""
+    if page is None:
+        return path
+    return f"{path}, slide {page}" if path.lower().endswith(".pptx") else f"{path}, p. {page}"
 
 
 @dataclass(frozen=True)
@@ -173,7 +186,7 @@ keyword AS (
 
 _FUSED = """
 SELECT c.id, c.document_id, c.collection, d.path, d.title, c.heading, c.text, c.position,
-       f.score, 1 - (c.embedding <=> %(vector)s::vector) AS similarity
+       f.score, 1 - (c.embedding <=> %(vector)s::vector) AS similarity, c.page
 FROM (
     SELECT id, sum(weight / (%(rrf_k)s + rank)) AS score
     FROM ({ranked}) ranked

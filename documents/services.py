@@ -238,6 +238,7 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
                 position=c.position,
                 heading=c.heading,
                 text=c.text,
+                page=c.page,
                 embedding=v,
             )
             for c, v in zip(item.chunks, vectors, strict=True)

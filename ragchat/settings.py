@@ -261,6 +261,13 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 # Largest file an import reads (import_documents and uploads); bigger ones are reported by name and
 # skipped before being read, so a stray disk image or database dump cannot exhaust the memory.
 MAX_IMPORT_FILE_BYTES = env.int("MAX_IMPORT_FILE_BYTES", default=50 * 1024 * 1024)
+# Office files and e-books are zip archives; one is refused before it is inflated when it states more
+# than these (documents/extract/archives.py): inflated bytes, parts, and inflated-to-stored ratio.
+OFFICE_MAX_UNCOMPRESSED_BYTES = env.int("OFFICE_MAX_UNCOMPRESSED_BYTES", default=256 * 1024 * 1024)
+OFFICE_MAX_MEMBERS = env.int("OFFICE_MAX_MEMBERS", default=10_000)
+OFFICE_MAX_RATIO = env.int("OFFICE_MAX_RATIO", default=100)
+# Cells a spreadsheet (.xlsx, .csv) may hold, all sheets together; a bigger one is refused by name.
+SPREADSHEET_MAX_CELLS = env.int("SPREADSHEET_MAX_CELLS", default=200_000)
 # Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 

@@ -10,11 +10,14 @@ register = template.Library()
 
 @register.simple_tag
 def answer_html(message: Message) -> SafeString:
-    """The answer as sanitised HTML, its [n] markers linked to the passages really given."""
+    """The answer as sanitised HTML, its [n] markers linked to the passages really given and titled by their source."""
 
     def citation_url(number: int) -> str | None:
         if message.passage(number) is None:
             return None  # the model cited a passage it was never given: leave it as text
         return reverse("conversations:passage", args=[message.conversation_id, message.pk, number])
 
-    return render_markdown(message.answer, citation_url)
+    def citation_label(number: int) -> str:
+        return message.passage(number).label  # only asked for numbers citation_url linked
+
+    return render_markdown(message.answer, citation_url, citation_label)

@@ -13,7 +13,7 @@ def run_ask(capsys, *args) -> str:
 
 
 RESULT_KEYS = {"answer", "chat_type", "model", "latency_ms", "error", "sources"}
-SOURCE_KEYS = {"n", "path", "title", "heading", "collection", "score", "similarity"}
+SOURCE_KEYS = {"n", "path", "page", "title", "heading", "collection", "score", "similarity"}
 
 
 def test_ask_json_prints_the_answer_and_its_sources_best_first(knowledge_base, capsys):
@@ -30,6 +30,7 @@ def test_ask_json_prints_the_answer_and_its_sources_best_first(knowledge_base, c
     assert first == {
         "n": 1,
         "path": "bikes.html",
+        "page": None,  # HTML has no pages
         "title": "Bicycle maintenance",
         "heading": "Bicycle maintenance › Chains",
         "collection": "default",
@@ -49,6 +50,19 @@ def test_ask_can_be_limited_to_a_collection_and_a_chat_type(knowledge_base, docs
     result = json.loads(out)
     assert (result["chat_type"], result["error"]) == ("summarize", "")
     assert [(s["n"], s["path"], s["collection"]) for s in result["sources"]] == [(1, "kettle.txt", "kitchen")]
+
+
+def test_ask_json_gives_the_page_of_a_pdf_passage_and_the_text_output_names_it(db, tmp_path, capsys):
+    from documents.services import documents_import
+    from documents.tests.pdf import make_pdf_pages
+
+    pages = [["Harbour entrance depth is nine metres."], ["Storm gates close at dusk every evening."]]
+    (tmp_path / "harbour-report.pdf").write_bytes(make_pdf_pages(pages, title="Harbour report"))
+    documents_import(paths=[tmp_path])
+
+    result = json.loads(run_ask(capsys, "When do the storm gates close?", "--json"))
+    assert [(s["path"], s["page"]) for s in result["sources"]][0] == ("harbour-report.pdf", 2)
+    assert "  [1] Harbour report (harbour-report.pdf, p. 2, score " in run_ask(capsys, "When do the storm gates close?")
 
 
 def test_ask_prints_readable_text_by_default(knowledge_base, capsys):

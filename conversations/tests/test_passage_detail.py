@@ -8,6 +8,7 @@ from conversations import services
 from documents.collections import collection_get_or_create, collection_share, collection_unshare
 from documents.models import Collection, Role, Visibility
 from documents.services import documents_import
+from documents.tests.pdf import make_pdf_pages
 
 
 def passage_url(message, number: int = 1) -> str:
@@ -69,3 +70,18 @@ def test_a_passage_of_a_collection_no_longer_shared_is_404_and_the_answer_stays(
     assert alice_client.get(passage_url(message)).status_code == 404
     page = alice_client.get(reverse("conversations:detail", args=[message.conversation_id])).content.decode()
     assert "Prune roses in late winter" in page  # the answer already given stays
+
+
+def test_the_sources_citation_and_passage_name_the_pdf_page(alice, alice_client, tmp_path):
+    pages = [["Harbour entrance depth is nine metres."], ["Storm gates close at dusk every evening."]]
+    (tmp_path / "harbour-report.pdf").write_bytes(make_pdf_pages(pages, title="Harbour report"))
+    documents_import(paths=[tmp_path])
+    conversation = services.conversation_create(owner=alice, chat_type="answer")
+    message = answer_question(conversation=conversation, question="When do the storm gates close?")
+    assert message.passage(1).page == 2
+
+    chat = alice_client.get(reverse("conversations:detail", args=[conversation.pk])).content.decode()
+    assert "Harbour report › page 2 · harbour-report.pdf, p. 2 ·" in chat  # the sources list
+    assert 'title="Open passage 1: harbour-report.pdf, p. 2"' in chat  # the citation
+    passage = alice_client.get(passage_url(message)).content.decode()
+    assert "harbour-report.pdf, p. 2 · collection default" in passage

@@ -19,6 +19,13 @@ def test_citations_link_only_to_passages_that_were_given():
     assert "never [7]." in html and "/p/7/" not in html
 
 
+def test_a_citation_is_titled_with_its_source_and_page_escaped():
+    labels = {1: "harbour-report.pdf, p. 2", 2: 'quote".pdf'}.get
+    html = render_markdown("Gates close at dusk [1], see [2].", urls, labels)
+    assert 'title="Open passage 1: harbour-report.pdf, p. 2"' in html
+    assert 'title="Open passage 2: quote&quot;.pdf"' in html
+
+
 def test_citation_markers_inside_code_stay_code():
     html = render_markdown("Use `items[1]` here [1].", urls)
     assert "<code>items[1]</code>" in html and html.count("citation") == 1

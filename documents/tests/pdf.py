@@ -3,17 +3,47 @@
 
 def make_pdf(lines: list[str], title: str = "") -> bytes:
     """A one-page PDF showing ``lines`` in Helvetica, with ``title`` in its document information."""
-    text_ops = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
+    return make_pdf_pages([lines], title=title)
+
+
+def make_pdf_pages(pages: list[list[str]], title: str = "") -> bytes:
+    """A PDF with one page per item of ``pages``, each showing its lines in Helvetica."""
+    first_content = 4 + len(pages)  # catalog, pages, the font, then each page and its content stream
+    kids = " ".join(f"{4 + n} 0 R" for n in range(len(pages)))
+    page_objects = [
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {first_content + n} 0 R "
+        f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()
+        for n in range(len(pages))
+    ]
+    contents = [
+        _stream(("BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines) + " ET").encode())
+        for lines in pages
+    ]
     info = f"<< /Title ({title}) >>" if title else "<< >>"
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *page_objects,
+            *contents,
+            info.encode(),
+        ]
+    )
+
+
+def image_only_pdf() -> bytes:
+    """A one-page PDF whose page is a picture (a 2x2 grey image), as a scan is: no text layer at all."""
     return _pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            _stream(f"BT /F1 12 Tf 72 720 Td {text_ops} ET".encode()),
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            info.encode(),
+            b"/Resources << /XObject << /Im1 5 0 R >> >> >>",
+            _stream(b"q 200 0 0 200 72 500 cm /Im1 Do Q"),
+            b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Length 4 >>\nstream\n\x80\x80\x80\x80\nendstream",
+            b"<< >>",
         ]
     )
 

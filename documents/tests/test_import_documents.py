@@ -6,6 +6,8 @@ from conftest import make_user, run_command, write_files
 from documents.collections import personal_collection
 from documents.models import Chunk, Collection, Document, Visibility
 from documents.services import documents_import
+from documents.tests.office import make_pptx
+from documents.tests.pdf import make_pdf_pages
 
 
 @pytest.fixture
@@ -155,3 +157,18 @@ def test_without_owner_or_collection_documents_go_to_default_as_before(import_co
     import_command(docs_dir / "kettle.txt")
     default = Collection.objects.get(name="default")
     assert (default.owner, default.visibility, default.personal) == (None, Visibility.ORGANISATION, False)
+
+
+def test_passages_of_a_pdf_keep_their_page_and_those_of_a_deck_their_slide(docs_dir, db):
+    pages = [["Harbour entrance depth is nine metres."], ["Storm gates close at dusk."], ["Fees are paid monthly."]]
+    (docs_dir / "harbour-report.pdf").write_bytes(make_pdf_pages(pages, title="Harbour report"))
+    (docs_dir / "review.pptx").write_bytes(make_pptx())
+
+    documents_import(paths=[docs_dir])
+
+    def pages_of(path: str) -> list[tuple[int | None, str]]:
+        return [(chunk.page, chunk.text) for chunk in Chunk.objects.filter(document__path=path).order_by("position")]
+
+    assert pages_of("harbour-report.pdf") == [(number, lines[0]) for number, lines in enumerate(pages, start=1)]
+    assert [page for page, _ in pages_of("review.pptx")] == [1, 2, 3]
+    assert {page for page, _ in pages_of("garden/roses.md")} == {None}  # a format without pages

@@ -9,7 +9,7 @@ from conftest import make_chunk
 from documents import retrieval
 from documents.collections import collection_get_or_create
 from documents.models import Chunk, Document, refresh_document_embeddings
-from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values
+from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values, source_label
 
 # These tests are about ranking, not permissions (test_permissions.py): they read everything.
 EVERYTHING = Reader.system_override()
@@ -168,3 +168,9 @@ def test_a_changed_file_and_a_re_embedding_refresh_the_document_vector(knowledge
     kettle.refresh_from_db()
     assert _cosine(kettle.embedding, kettle.chunks.get().embedding) == pytest.approx(1, abs=1e-5)
     assert _cosine(kettle.embedding, _unit(e0=1)) < 0.5
+
+
+def test_a_source_is_labelled_with_its_page_or_slide_where_its_format_has_pages():
+    assert source_label("reports/harbour-report.pdf", 2) == "reports/harbour-report.pdf, p. 2"
+    assert source_label("review.PPTX", 3) == "review.PPTX, slide 3"
+    assert source_label("garden/roses.md", None) == "garden/roses.md"

@@ -6,7 +6,7 @@ from conversations import services
 from conversations.answering import Exchange, answer_message
 from conversations.models import ChatType, CitedPassage
 from documents.models import Collection
-from documents.search import Reader
+from documents.search import Reader, source_label
 from ragchat.commands import user_named
 
 
@@ -44,7 +44,8 @@ class Command(BaseCommand):
         self.stdout.write(result["answer"])
         self.stdout.write("\nSources:")
         for source in result["sources"]:
-            self.stdout.write(f"  [{source['n']}] {source['title']} ({source['path']}, score {source['score']:.4f})")
+            label = source_label(source["path"], source["page"])
+            self.stdout.write(f"  [{source['n']}] {source['title']} ({label}, score {source['score']:.4f})")
         self.stdout.write(self.style.SUCCESS(f"\nAnswered in {result['latency_ms']} ms"))
 
     def _ask(self, question: str, collection: str, chat_type: str) -> dict:

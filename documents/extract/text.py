@@ -1,86 +1,24 @@
-"""Turn files into clean text split into titled sections.
+"""Text formats: plain text, Markdown, reStructuredText and HTML.
 
-Every format is reduced to the same shape, a title and a list of sections each with its
-heading path, so chunking and embedding never need to know where a text came from.
-HTML is rewritten as Markdown headings and goes through the Markdown path, which uses
-LangChain's header splitter; reStructuredText is parsed by docutils, its reference parser;
-plain text is split at the lines that look like headings.
+HTML is rewritten as Markdown headings and goes through the Markdown path, which uses LangChain's
+header splitter; reStructuredText is parsed by docutils, its reference parser; plain text is split
+at the lines that look like headings.
 """
 
 import io
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from bs4 import BeautifulSoup
 from django.conf import settings
 from langchain_text_splitters import MarkdownHeaderTextSplitter
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")
+from documents.extract.base import ExtractedDocument, Section, normalise
+
 _MARKDOWN_LEVELS = [("#" * n, f"h{n}") for n in range(1, 7)]
 
 
-class ExtractionError(Exception):
-    """The file cannot be read as a document; the message says why, for the person importing."""
-
-
-@dataclass
-class Section:
-    headings: list[str]
-    text: str
-
-
-@dataclass
-class ExtractedDocument:
-    title: str
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(section.text.strip() for section in self.sections)
-
-
-def extract(path: Path, data: bytes) -> ExtractedDocument:
-    """Extract a document from the bytes of the file at ``path`` (its suffix picks the reader)."""
-    suffix = path.suffix.lower()
-    fallback_title = path.stem.replace("_", " ").replace("-", " ").strip() or path.name
-    if suffix == ".pdf":
-        return _extract_pdf(data, fallback_title)
-    text = _decode(data)
-    if suffix in (".html", ".htm"):
-        title, markdown = _html_to_markdown(text)
-        return _extract_markdown(markdown, title or fallback_title)
-    if suffix == ".rst":
-        return _extract_restructuredtext(text, fallback_title)
-    if suffix in (".md", ".markdown"):
-        return _extract_markdown(text, fallback_title)
-    return _extract_plain_text(text, fallback_title)
-
-
-def _decode(data: bytes) -> str:
-    if b"\x00" in data:
-        raise ExtractionError("binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExtractionError(f"not valid UTF-8 text (byte {exc.start})") from None
-
-
-# Characters the database cannot store. PostgreSQL text cannot hold NUL, and a lone surrogate (PDF
-# fonts can map a character code to half a pair) cannot be encoded as UTF-8, nor read by the tokenizer.
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def _normalise(text: str) -> str:
-    """Drop NUL and replace lone surrogates; unify line endings; collapse blank lines and trailing spaces."""
-    text = _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _extract_plain_text(text: str, fallback_title: str) -> ExtractedDocument:
-    text = _normalise(text)
+def extract_plain_text(text: str, fallback_title: str) -> ExtractedDocument:
+    text = normalise(text)
     first_line, _, rest = text.partition("\n")
     # A short first line followed by a blank line reads as the title, as in most notes.
     if first_line and len(first_line) <= 150 and rest.startswith("\n") and rest.strip():
@@ -153,16 +91,16 @@ def _plain_sections(title: str, body: str) -> list[Section]:
     return sections or [Section(headings=[title], text=body)]
 
 
-def _extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
+def extract_markdown(text: str, fallback_title: str) -> ExtractedDocument:
     splitter = MarkdownHeaderTextSplitter(headers_to_split_on=_MARKDOWN_LEVELS, strip_headers=True)
-    parts = splitter.split_text(_normalise(text))
+    parts = splitter.split_text(normalise(text))
     title = next((part.metadata["h1"] for part in parts if part.metadata.get("h1")), fallback_title)
     sections = []
     for part in parts:
         headings = [part.metadata[f"h{n}"] for n in range(1, 7) if part.metadata.get(f"h{n}")]
         if not headings or headings[0] != title:
             headings.insert(0, title)
-        body = _normalise(part.page_content)
+        body = normalise(part.page_content)
         if body:
             sections.append(Section(headings=headings, text=body))
     return ExtractedDocument(title=title, sections=sections)
@@ -181,12 +119,12 @@ _RST_SETTINGS = {
 }
 
 
-def _extract_restructuredtext(text: str, fallback_title: str) -> ExtractedDocument:
+def extract_restructuredtext(text: str, fallback_title: str) -> ExtractedDocument:
     from docutils import nodes
     from docutils.core import publish_doctree
 
     # A stream of its own per document: whatever docutils writes there is never shown.
-    doctree = publish_doctree(_normalise(text), settings_overrides=dict(_RST_SETTINGS, warning_stream=io.StringIO()))
+    doctree = publish_doctree(normalise(text), settings_overrides=dict(_RST_SETTINGS, warning_stream=io.StringIO()))
     # docutils makes a lone top-level section title the document's title (its first child).
     first = doctree.children[0] if doctree.children else None
     title = first.astext().strip() if isinstance(first, nodes.title) else fallback_title
@@ -213,7 +151,7 @@ def _rst_sections(node, headings: list[str], sections: list[Section]) -> None:
             subsections.append(child)
         elif not isinstance(child, skipped):
             blocks.append(_rst_block_text(child))
-    body = _normalise("\n\n".join(block for block in blocks if block.strip()))
+    body = normalise("\n\n".join(block for block in blocks if block.strip()))
     if body:
         sections.append(Section(headings=list(headings), text=body))
     for section in subsections:
@@ -232,7 +170,7 @@ def _rst_block_text(node) -> str:
 _DROPPED_HTML = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]
 
 
-def _html_to_markdown(html: str) -> tuple[str, str]:
+def html_to_markdown(html: str) -> tuple[str, str]:
     """Return the page title and its visible text, with headings as Markdown headings."""
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -249,24 +187,3 @@ def _html_to_markdown(html: str) -> tuple[str, str]:
     text = body.get_text()
     first_h1 = re.search(r"^# (.+)$", text, flags=re.MULTILINE)
     return (first_h1.group(1).strip() if first_h1 else title), text
-
-
-def _extract_pdf(data: bytes, fallback_title: str) -> ExtractedDocument:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionError("the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        metadata_title = (reader.metadata.title if reader.metadata else None) or ""
-    except ExtractionError:
-        raise
-    except Exception as exc:
-        # Only pypdf runs in this block, and on a damaged file it fails with more than its own errors
-        # (LimitReachedError on a loop, AttributeError on an object of the wrong type, ...).
-        raise ExtractionError(f"not a readable PDF ({exc})") from None
-    title = _normalise(metadata_title) or fallback_title
-    texts = enumerate(map(_normalise, pages), start=1)
-    sections = [Section(headings=[title, f"page {number}"], text=text) for number, text in texts if text]
-    return ExtractedDocument(title=title, sections=sections)
