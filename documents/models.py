@@ -151,6 +151,21 @@ class Document(models.Model):
     title = models.CharField(max_length=300)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
     metadata = models.JSONField(default=dict, blank=True)
+    # The file as it was imported, in the default storage under a name made of its SHA-256
+    # (originals.py), so an unchanged re-import stores nothing new. Empty for documents imported
+    # before originals were kept.
+    original = models.FileField(max_length=300, blank=True, editable=False)
+    original_size = models.PositiveBigIntegerField(default=0, editable=False, help_text="Bytes of the original.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        # Its index (Django's, as for every foreign key) serves the quota: SUM(original_size) by user.
+        help_text="Who uploaded it from the pages; its original counts against their quota. Empty: imported by staff.",
+    )
     # The mean of its chunks' vectors: what the document as a whole is about. Retrieval blends it
     # into each chunk's score (RETRIEVAL_DOCUMENT_WEIGHT); see refresh_document_embeddings.
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True, editable=False)
@@ -162,6 +177,10 @@ class Document(models.Model):
         constraints = [
             # Re-imports find the existing row by (collection, path).
             models.UniqueConstraint(fields=["collection", "path"], name="document_unique_path"),
+        ]
+        indexes = [
+            # Whether any other document still uses an original before its file is deleted.
+            models.Index(fields=["original"], name="document_original"),
         ]
 
     def __str__(self) -> str:

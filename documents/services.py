@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -26,6 +27,7 @@ from documents.collections import collection_get_or_create
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
 from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus, refresh_document_embeddings
+from documents.originals import original_delete_unused, original_release, original_save
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ MAX_PATH_CHARS = Document._meta.get_field("path").max_length
 class SourceFile:
     location: Path  # where the file is on disk
     path: str  # the document's path: relative to the folder imported, or the file's name
+    uploaded_by: Any = None  # who uploaded it from the pages (its original counts against their quota)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class _Pending:
     title: str
     chunks: list[PlannedChunk]
     metadata: dict
+    data: bytes  # the file's bytes, kept as the document's original
 
 
 def find_source_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
@@ -167,7 +171,8 @@ def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> 
         report.empty.append(file.path)
         return None
     metadata = {"size_bytes": len(data), "file_type": file.location.suffix.lower().lstrip(".")}
-    return _Pending(file=file, content_hash=content_hash, title=extracted.title[:300], chunks=chunks, metadata=metadata)
+    title = extracted.title[:300]
+    return _Pending(file=file, content_hash=content_hash, title=title, chunks=chunks, metadata=metadata, data=data)
 
 
 def _path_problem(path: str) -> str:
@@ -219,18 +224,43 @@ def _embed_and_store(
 
 
 def _store_document(item: _Pending, vectors: list[list[float]], *, collection: str) -> bool:
-    """Write one document and its chunks atomically; return True if it replaced an older version."""
+    """Write one document, its chunks and its original atomically; return True if it replaced an older version.
+
+    The original is saved first, so a committed row never names a missing file; if the transaction
+    fails, a file no document uses is deleted again. A replaced version's original is deleted
+    after the commit, unless another document shares its bytes.
+    """
+    original = original_save(data=item.data, content_hash=item.content_hash, path=item.file.path)
+    try:
+        return _write_document(item, vectors, collection=collection, original=original)
+    except BaseException:
+        original_delete_unused(original)
+        raise
+
+
+def _write_document(item: _Pending, vectors: list[list[float]], *, collection: str, original: str) -> bool:
     with transaction.atomic():
         # Two imports of the same file at once queue here instead of failing on the unique key.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
+        previous = Document.objects.filter(collection_id=collection, path=item.file.path).values_list("original")
+        previous_original = (previous.first() or ("",))[0]
         document, created = Document.objects.update_or_create(
             collection_id=collection,
             path=item.file.path,
-            defaults={"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata},
+            defaults={
+                "title": item.title,
+                "content_hash": item.content_hash,
+                "metadata": item.metadata,
+                "original": original,
+                "original_size": len(item.data),
+                "uploaded_by": item.file.uploaded_by,
+            },
         )
         if not created:
             document.chunks.all().delete()
+            if previous_original != original:
+                original_release(previous_original)
         Chunk.objects.bulk_create(
             Chunk(
                 document=document,

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,8 +140,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files waiting for the worker and the originals of documents go to the default storage:
+# a local folder, or S3 and compatible stores through django-storages (STORAGE_BACKEND=s3). Nothing
+# serves MEDIA_ROOT: originals are downloaded through a view that checks who may read them.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+STORAGE_BACKEND = env("STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            # Empty: AWS itself; otherwise a compatible store (MinIO, Ceph, Scaleway, R2...).
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "location": env("AWS_LOCATION", default=""),
+            # Files are private: any URL the storage makes is signed and short-lived.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # Content-addressed names never collide by accident; never rename or overwrite silently.
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -261,6 +288,18 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 # Largest file an import reads (import_documents and uploads); bigger ones are reported by name and
 # skipped before being read, so a stray disk image or database dump cannot exhaust the memory.
 MAX_IMPORT_FILE_BYTES = env.int("MAX_IMPORT_FILE_BYTES", default=50 * 1024 * 1024)
+# What people may send from the knowledge pages (documents/uploads.py). MAX_UPLOAD_BYTES above is
+# the limit per file; these limit one upload as a whole and a user's stored originals.
+MAX_UPLOAD_TOTAL_BYTES = env.int("MAX_UPLOAD_TOTAL_BYTES", default=100 * 1024 * 1024)
+# A .zip is expanded before anything is stored: at most this many files, this many bytes inflated.
+UPLOAD_ZIP_MAX_FILES = env.int("UPLOAD_ZIP_MAX_FILES", default=1000)
+UPLOAD_ZIP_MAX_BYTES = env.int("UPLOAD_ZIP_MAX_BYTES", default=200 * 1024 * 1024)
+# Bytes each user may keep: originals of the documents they uploaded plus files waiting in their
+# jobs. 0: no quota.
+USER_STORAGE_QUOTA_BYTES = env.int("USER_STORAGE_QUOTA_BYTES", default=500 * 1024 * 1024)
+# Uploads bigger than this are spooled to a temporary file rather than held in memory (Django's
+# own setting, named here because uploads of many files make it matter).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 # Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 
