@@ -9,15 +9,14 @@ every document either fully replaced or untouched.
 import hashlib
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -26,7 +25,16 @@ from documents.chunking import PlannedChunk, chunk_document
 from documents.collections import collection_get_or_create
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
-from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus, refresh_document_embeddings
+from documents.models import (
+    Chunk,
+    Document,
+    ImportFile,
+    ImportFileStatus,
+    ImportJob,
+    ImportJobKind,
+    ImportJobStatus,
+    refresh_document_embeddings,
+)
 from documents.originals import original_delete_unused, original_release, original_save
 
 logger = logging.getLogger(__name__)
@@ -153,6 +161,11 @@ def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> 
     except OSError as exc:
         report.failed.append((file.path, f"cannot read the file ({exc.strerror or exc})"))
         return None
+    return _prepare_bytes(file, data, known_hash, report)
+
+
+def _prepare_bytes(file: SourceFile, data: bytes, known_hash: str | None, report: ImportReport) -> _Pending | None:
+    """Extract and chunk the bytes read for ``file``; None when there is nothing to embed for it."""
     content_hash = hashlib.sha256(data).hexdigest()
     if content_hash == known_hash:
         report.unchanged.append(file.path)
@@ -276,77 +289,86 @@ def _write_document(item: _Pending, vectors: list[list[float]], *, collection: s
     return not created
 
 
-def documents_upload(
-    *,
-    files: Sequence[UploadedFile],
-    collection: str,
-    rejected: Sequence[tuple[str, str]] = (),
-    user=None,
-    embeddings: MiniLMEmbeddings | None = None,
-) -> ImportJob:
-    """Import uploaded files into ``collection`` with documents_import, recorded as an ImportJob.
+def stored_file_import(*, file: ImportFile, embeddings: MiniLMEmbeddings) -> None:
+    """Import one file of a queued job from the default storage, as ``documents_import`` would import
+    it from disk, and record on ``file`` what became of it (status, document, passages, reason).
 
-    The files are written under their base names to a temporary folder that is then imported
-    exactly as ``import_documents`` would import it, so each document's path is its file name.
-    ``rejected`` are files refused before the import (name, reason); they count as failures.
+    The caller holds the file's row lock in a transaction and saves ``file`` in it: the document
+    and the file's status are committed together, or neither is.
     """
-    names = sorted([upload.name for upload in files] + [name for name, _ in rejected])
-    job = ImportJob.objects.create(kind=ImportJobKind.UPLOAD, collection=collection, started_by=user, file_names=names)
+    report = ImportReport()
+    collection = file.job.collection
+    # Uploads from the pages count against their sender's quota; imports queued by staff do not.
+    sender = file.job.started_by if file.job.kind == ImportJobKind.UPLOAD else None
+    source = SourceFile(location=Path(file.path), path=file.path, uploaded_by=sender)
+    known_hash = Document.objects.filter(collection=collection, path=file.path).values_list("content_hash", flat=True)
+    pending = _prepare_stored(file, source, known_hash.first(), report)
+    if pending is not None:
+        _embed_and_store([pending], collection=collection, embeddings=embeddings, report=report)
+    file.status, file.reason = _file_outcome(report)
+    file.passages = report.chunks_written
+    file.document = Document.objects.filter(collection=collection, path=file.path).first()
+
+
+def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None, report: ImportReport):
+    problem = _path_problem(file.path)
+    if problem:
+        report.failed.append((file.path, problem))
+        return None
+    limit = settings.MAX_IMPORT_FILE_BYTES
     try:
-        with tempfile.TemporaryDirectory(prefix="ragchat-upload-") as folder:
-            _write_uploads(files, Path(folder))
-            report = documents_import(paths=[Path(folder)], collection=collection, embeddings=embeddings)
-    except Exception as exc:  # recorded on the job, so the person uploading sees it rather than a 500
-        logger.exception("Import job %s stopped", job.pk)
-        report = ImportReport(failed=[("(all files)", f"the import stopped ({type(exc).__name__}: {exc})")])
-    report.failed.extend(rejected)
-    return _import_job_finish(job, report)
+        with default_storage.open(file.upload, "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        report.failed.append((file.path, f"cannot read the stored upload ({exc.strerror or exc})"))
+        return None
+    if len(data) > limit:
+        report.failed.append((file.path, f"larger than the {filesizeformat(limit)} import limit"))
+        return None
+    return _prepare_bytes(source, data, known_hash, report)
 
 
-def _write_uploads(files: Sequence[UploadedFile], folder: Path) -> None:
-    for upload in files:
-        # Only the base name, whatever the form let through: nothing may be written outside ``folder``.
-        with (folder / PurePosixPath(upload.name).name).open("wb") as out:
-            for piece in upload.chunks():
-                out.write(piece)
+def _file_outcome(report: ImportReport) -> tuple[str, str]:
+    """The ImportFile status and failure reason that ``report`` (of one file) amounts to."""
+    if report.failed:
+        return ImportFileStatus.FAILED, report.failed[0][1]
+    for status, paths in [
+        (ImportFileStatus.ADDED, report.added),
+        (ImportFileStatus.REPLACED, report.replaced),
+        (ImportFileStatus.UNCHANGED, report.unchanged),
+    ]:
+        if paths:
+            return status, ""
+    return ImportFileStatus.EMPTY, ""
 
 
-def _import_job_finish(job: ImportJob, report: ImportReport) -> ImportJob:
-    job.added, job.replaced, job.unchanged = len(report.added), len(report.replaced), len(report.unchanged)
-    job.empty, job.failed, job.chunks_written = len(report.empty), len(report.failed), report.chunks_written
-    job.errors = [[path, reason] for path, reason in report.failed]
-    if not report.failed:
-        job.status = ImportJobStatus.SUCCEEDED
-    elif report.files_seen > len(report.failed):
-        job.status = ImportJobStatus.PARTLY_FAILED
-    else:
-        job.status = ImportJobStatus.FAILED
-    job.finished_at = timezone.now()
-    job.save()
-    return job
-
-
-def collection_reembed(*, collection: str, user=None, embeddings: MiniLMEmbeddings | None = None) -> ImportJob:
-    """Embed every chunk of ``collection`` again with the current model and store the vectors that changed.
+def collection_reembed(*, job: ImportJob, embeddings: MiniLMEmbeddings | None = None) -> ImportJob:
+    """Embed every chunk of the re-embedding ``job``'s collection again with the current model and
+    store the vectors that changed; record the outcome on ``job``.
 
     For after the embedding model changed, or to repair vectors. Chunks are taken in batches by
     primary key and each batch is written in its own transaction, so no lock is held for long and
-    a failure keeps the batches already done. Chunks an import deletes meanwhile simply match no row.
+    a failure (or a killed worker) keeps the batches already done; running it again redoes only
+    what differs. Chunks an import deletes meanwhile simply match no row. Cancelling the job
+    stops it between two batches.
     """
     embeddings = embeddings or MiniLMEmbeddings()
-    job = ImportJob.objects.create(kind=ImportJobKind.REEMBED, collection=collection, started_by=user)
     changed_documents: set[int] = set()
     last_pk, error = 0, ""
     try:
-        while batch := _chunk_batch(collection, after=last_pk):
+        while not _cancelled(job) and (batch := _chunk_batch(job.collection, after=last_pk)):
             changed = _reembed_batch(batch, embeddings)
             job.chunks_written += len(changed)
             changed_documents.update(chunk.document_id for chunk in changed)
             last_pk = batch[-1].pk
     except Exception as exc:  # recorded on the job; the batches before it are kept
-        logger.exception("Re-embedding of collection %s stopped", collection)
+        logger.exception("Re-embedding of collection %s stopped", job.collection)
         error = f"re-embedding stopped ({type(exc).__name__}: {exc})"
     return _reembed_finish(job, changed_documents, last_pk=last_pk, error=error)
+
+
+def _cancelled(job: ImportJob) -> bool:
+    return ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.CANCELLED).exists()
 
 
 def _chunk_batch(collection: str, *, after: int) -> list[Chunk]:
@@ -379,10 +401,16 @@ def _reembed_finish(job: ImportJob, changed: set[int], *, last_pk: int, error: s
         job.errors = [[job.collection, error]]
     job.replaced, job.failed = len(changed - unfinished), len(unfinished)
     job.unchanged = documents.exclude(pk__in=changed | unfinished).count()
-    if not error:
-        job.status = ImportJobStatus.SUCCEEDED
-    else:
-        job.status = ImportJobStatus.PARTLY_FAILED if last_pk else ImportJobStatus.FAILED
-    job.finished_at = timezone.now()
-    job.save()
+    fields = ["replaced", "unchanged", "failed", "chunks_written", "errors"]
+    with transaction.atomic():
+        # A cancel that came meanwhile stays the job's status; the counts say how far it got.
+        if ImportJob.objects.select_for_update().get(pk=job.pk).status != ImportJobStatus.CANCELLED:
+            job.status = ImportJobStatus.SUCCEEDED if not error else _status_after_error(last_pk)
+            job.finished_at = timezone.now()
+            fields += ["status", "finished_at"]
+        job.save(update_fields=fields)
     return job
+
+
+def _status_after_error(last_pk: int) -> str:
+    return ImportJobStatus.PARTLY_FAILED if last_pk else ImportJobStatus.FAILED

@@ -32,7 +32,7 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 
 from documents.extract import SUPPORTED_SUFFIXES
-from documents.models import Document
+from documents.models import Document, ImportFile, ImportJobKind
 
 ARCHIVE_SUFFIX = ".zip"
 # Archives of other kinds, refused by name inside a zip: nothing expands them.
@@ -74,8 +74,11 @@ def accepted_suffixes() -> tuple[str, ...]:
 
 
 def storage_used(user) -> int:
-    """Bytes counted against ``user``'s quota: the originals of the documents they uploaded."""
-    return Document.objects.filter(uploaded_by=user).aggregate(total=Sum("original_size"))["total"] or 0
+    """Bytes counted against ``user``'s quota: the originals of the documents they uploaded, and
+    the files of their uploads still in storage (waiting for a worker, or failed and kept for a retry)."""
+    originals = Document.objects.filter(uploaded_by=user).aggregate(total=Sum("original_size", default=0))
+    waiting = ImportFile.objects.filter(job__started_by=user, job__kind=ImportJobKind.UPLOAD).exclude(upload="")
+    return originals["total"] + waiting.aggregate(total=Sum("size", default=0))["total"]
 
 
 def upload_check(*, files: list[UploadedFile], user) -> CheckedUpload:

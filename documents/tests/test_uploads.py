@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import make_user
 from documents.collections import personal_collection
-from documents.models import Document
+from documents.models import Document, ImportFile, ImportJob, ImportJobKind
 from documents.uploads import UploadRefused, upload_check
 
 
@@ -227,7 +227,8 @@ def test_the_quota_refuses_an_upload_one_byte_over_and_says_what_is_left(limits,
     with pytest.raises(UploadRefused) as refusal:
         upload_check(files=[upload("over.txt", b"x" * 501)], user=ann)
     assert str(refusal.value).startswith(
-        "This upload needs 501\xa0bytes of storage and your quota has 500\xa0bytes left (1000\xa0bytes of 1.5\xa0KB used)"
+        "This upload needs 501\xa0bytes of storage and your quota has 500\xa0bytes left "
+        "(1000\xa0bytes of 1.5\xa0KB used)"
     )
 
 
@@ -236,6 +237,15 @@ def test_the_quota_counts_only_what_the_user_uploaded(limits, ann):
     _with_original(make_user("ben"), 1400)
     checked = upload_check(files=[upload("mine.txt", b"x" * 900)], user=ann)
     assert [path for path, _ in checked.accepted] == ["mine.txt"]
+
+
+def test_the_quota_counts_files_still_waiting_in_the_users_uploads(limits, ann):
+    limits.USER_STORAGE_QUOTA_BYTES = 1500
+    job = ImportJob.objects.create(kind=ImportJobKind.UPLOAD, collection="anything", started_by=ann)
+    ImportFile.objects.create(job=job, path="waiting.txt", upload="uploads/1/1-waiting.txt", size=1000)
+    ImportFile.objects.create(job=job, path="imported.txt", upload="", size=1000)  # its bytes are an original now
+    with pytest.raises(UploadRefused, match="your quota has 500\xa0bytes left"):
+        upload_check(files=[upload("over.txt", b"x" * 501)], user=ann)
 
 
 def test_the_quota_counts_what_zips_inflate_to(limits, ann):

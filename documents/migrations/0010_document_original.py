@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0008_collection_chunk_count'),
+        ('documents', '0009_import_jobs_queued'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
