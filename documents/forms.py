@@ -4,10 +4,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 from django.template.defaultfilters import filesizeformat
 
+from documents import uploads
 from documents.extract import SUPPORTED_SUFFIXES
 from documents.models import Collection, Role
 
@@ -86,6 +88,36 @@ def _upload_problem(name: str, size: int, *, taken: set[str]) -> str:
     if name in taken:
         return "another file in this upload has the same name"
     return ""
+
+
+class PageUploadForm(forms.Form):
+    """Files chosen or dropped on a knowledge page, .zip archives of folders among them.
+
+    documents/uploads.py decides what is accepted: ``checked`` holds the files to queue and those
+    refused with their reasons; a limit of the upload as a whole makes the form invalid.
+    """
+
+    files = MultipleFileField(
+        allow_empty_file=True,  # queued and reported empty by the import, like the command does
+        label="Files or a .zip of a folder",
+        widget=MultipleFileInput(attrs={"accept": ",".join(uploads.accepted_suffixes())}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.checked: uploads.CheckedUpload | None = None
+        self.fields["files"].help_text = uploads.limits_text(user)
+
+    def clean_files(self) -> list[tuple[str, File]]:
+        try:
+            self.checked = uploads.upload_check(files=self.cleaned_data["files"], user=self.user)
+        except uploads.UploadRefused as refusal:
+            raise forms.ValidationError(str(refusal)) from None
+        if not self.checked.accepted:
+            refused = "; ".join(f"{name}: {reason}" for name, reason in self.checked.refused)
+            raise forms.ValidationError(f"None of these files can be imported ({refused}).")
+        return self.checked.accepted
 
 
 class DocumentSearchForm(forms.Form):

@@ -73,6 +73,19 @@ def accepted_suffixes() -> tuple[str, ...]:
     return (*SUPPORTED_SUFFIXES, ARCHIVE_SUFFIX)
 
 
+def limits_text(user) -> str:
+    """The limits as the upload form states them, with what is left of ``user``'s quota."""
+    text = (
+        f"{', '.join(accepted_suffixes())}; at most {filesizeformat(file_limit())} a file and "
+        f"{filesizeformat(settings.MAX_UPLOAD_TOTAL_BYTES)} an upload."
+    )
+    quota = settings.USER_STORAGE_QUOTA_BYTES
+    if quota:
+        left = max(quota - storage_used(user), 0)
+        text += f" Your storage: {filesizeformat(left)} left of {filesizeformat(quota)}."
+    return text
+
+
 def storage_used(user) -> int:
     """Bytes counted against ``user``'s quota: the originals of the documents they uploaded, and
     the files of their uploads still in storage (waiting for a worker, or failed and kept for a retry)."""
