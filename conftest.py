@@ -61,16 +61,21 @@ def _vacuum_chunks(request):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path_factory):
     """Production settings, less what needs a TLS proxy and collectstatic; no chat model.
 
-    Tests choose their chat model explicitly, so a developer's .env must not leak in.
+    Tests choose their chat model explicitly, so a developer's .env must not leak in. Stored files
+    (uploads waiting for a worker) go to a fresh folder of the test's own.
     """
     settings.CHAT_MODEL = ""
     settings.CHAT_MODEL_BASE_URL = ""
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {
         **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("media"))},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     # Nothing cached by one test may leak into the next.
