@@ -7,7 +7,9 @@ to roll back, so the file is simply pending again. ``recover_stalled_jobs`` runs
 workers again, and the job finishes where it stopped.
 """
 
+import functools
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -26,30 +28,45 @@ logger = logging.getLogger(__name__)
 IMPORT_QUEUE = "imports"
 
 
+def _fresh_connections(work: Callable[[int], None]) -> Callable[[int], None]:
+    """Run ``work`` between two close_old_connections(), as Django does around a request: the worker
+    runs tasks in a pool of threads, each keeping its own connection, which may have gone stale."""
+
+    @functools.wraps(work)
+    def run(job_id: int) -> None:
+        close_old_connections()
+        try:
+            work(job_id)
+        finally:
+            close_old_connections()
+
+    return run
+
+
+def import_job_files(job_id: int) -> None:
+    """Import ``job_id``'s pending files until none is left that another task does not hold."""
+    if not _job_start(job_id):
+        return
+    embeddings = MiniLMEmbeddings()
+    while _import_next_file(job_id, embeddings):
+        pass
+    _job_finish_if_done(job_id)
+
+
+def reembed_job_run(job_id: int) -> None:
+    """Run the re-embedding job ``job_id`` (services.collection_reembed)."""
+    if _job_start(job_id):
+        services.collection_reembed(job=ImportJob.objects.get(pk=job_id))
+
+
 @app.task(name="documents.import_files", queue=IMPORT_QUEUE)
 def import_files(job_id: int) -> None:
-    """Import ``job_id``'s pending files until none is left that another task does not hold."""
-    close_old_connections()
-    try:
-        if not _job_start(job_id):
-            return
-        embeddings = MiniLMEmbeddings()
-        while _import_next_file(job_id, embeddings):
-            pass
-        _job_finish_if_done(job_id)
-    finally:
-        close_old_connections()
+    _fresh_connections(import_job_files)(job_id)
 
 
 @app.task(name="documents.reembed_collection", queue=IMPORT_QUEUE)
 def reembed_collection(job_id: int) -> None:
-    """Run the re-embedding job ``job_id`` (services.collection_reembed)."""
-    close_old_connections()
-    try:
-        if _job_start(job_id):
-            services.collection_reembed(job=ImportJob.objects.get(pk=job_id))
-    finally:
-        close_old_connections()
+    _fresh_connections(reembed_job_run)(job_id)
 
 
 def _job_start(job_id: int) -> bool:
