@@ -86,11 +86,15 @@ class DocumentAdmin(admin.ModelAdmin):
         """
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+        # The same checks as the knowledge pages' upload (documents/uploads.py), quota and zips included.
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
         if form.is_valid() and form.cleaned_data["files"]:
             collection, _ = collection_get_or_create(name=form.cleaned_data["collection"])
-            files = [(upload.name, upload) for upload in form.cleaned_data["files"]]
-            job = jobs.upload_job_start(collection=collection, user=request.user, files=files)
+            files = form.cleaned_data["files"]
+            try:
+                job = jobs.upload_job_start(collection=collection, user=request.user, files=files)
+            finally:
+                form.checked.close()
             _log(request, ImportJob.objects.filter(pk=job.pk), ADDITION, f"Uploaded {len(files)} file(s).")
             self.message_user(request, f"{job}: {len(files)} file(s) queued for import.", messages.SUCCESS)
             self._report_rejected(request, form.rejected)

@@ -80,7 +80,7 @@ def limits_text(user) -> str:
         f"{filesizeformat(settings.MAX_UPLOAD_TOTAL_BYTES)} an upload."
     )
     quota = settings.USER_STORAGE_QUOTA_BYTES
-    if quota:
+    if quota and user is not None:
         left = max(quota - storage_used(user), 0)
         text += f" Your storage: {filesizeformat(left)} left of {filesizeformat(quota)}."
     return text
@@ -95,7 +95,9 @@ def storage_used(user) -> int:
 
 
 def upload_check(*, files: list[UploadedFile], user) -> CheckedUpload:
-    """Check and expand an upload for ``user``; raise UploadRefused when the whole must be refused."""
+    """Check and expand an upload for ``user``; raise UploadRefused when the whole must be refused.
+
+    The caller closes the result (``close()``) once the accepted files are stored."""
     sent = sum(upload.size for upload in files)
     if sent > settings.MAX_UPLOAD_TOTAL_BYTES:
         raise UploadRefused(
@@ -155,7 +157,7 @@ def _size_problem(size: int) -> str:
 
 def _check_quota(user, needed: int) -> None:
     quota = settings.USER_STORAGE_QUOTA_BYTES
-    if not quota:
+    if not quota or user is None:  # no quota, or files of nobody's (a caller other than a person)
         return
     used = storage_used(user)
     if used + needed > quota:

@@ -14,9 +14,10 @@ from django.utils.datastructures import MultiValueDict
 from conftest import KNOWLEDGE_BASE, make_user
 from documents import jobs, services
 from documents.embeddings import MiniLMEmbeddings
-from documents.forms import UploadForm, safe_upload_name
+from documents.forms import UploadForm
 from documents.models import Chunk, Document, ImportFile, ImportFileStatus, ImportJob, ImportJobKind, ImportJobStatus
 from documents.tests.conftest import run_jobs
+from documents.uploads import safe_upload_name
 
 UPLOAD_URL = reverse("admin:documents_document_upload")
 ROSES = KNOWLEDGE_BASE["garden/roses.md"]
@@ -166,9 +167,9 @@ def test_file_names_are_reduced_to_a_safe_base_name():
     form = UploadForm({"collection": "default"}, MultiValueDict({"files": files}))
 
     assert form.is_valid()
-    assert [f.name for f in form.cleaned_data["files"]] == ["notes.txt", "a.md"]
+    assert [path for path, _ in form.cleaned_data["files"]] == ["notes.txt", "a.md"]
     assert [name for name, _ in form.rejected] == [".hidden.md", "a.md"]
-    assert "same name" in form.rejected[1][1]
+    assert "same path" in form.rejected[1][1]
 
 
 def test_anonymous_and_non_staff_users_are_sent_to_the_login(client, alice):
