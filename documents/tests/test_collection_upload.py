@@ -138,3 +138,25 @@ def test_a_refused_first_upload_does_not_make_my_documents(db, client, media):
     response = client.post(reverse("documents:personal_upload"), {"files": [text("photo.jpg")]})
     assert response.url == reverse("documents:list")
     assert not Collection.objects.personal_of(ann).exists() and stored_files(media) == []
+
+
+def test_the_worker_imports_an_upload_and_keeps_each_original_for_its_sender(
+    garden, as_user, media, django_capture_on_commit_callbacks
+):
+    from documents.models import Document
+    from documents.tests.conftest import run_jobs
+    from documents.uploads import storage_used
+
+    as_user("ed").post(upload_url(), {"files": [text("notes.md", b"# Notes\n\nWater at dawn."), folder_zip()]})
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+
+    documents = Document.objects.filter(collection=garden).order_by("path")
+    assert [d.path for d in documents] == ["handbook/garden/roses.md", "handbook/kettle.txt", "notes.md"]
+    assert {d.uploaded_by.username for d in documents} == {"ed"}
+    # The waiting uploads are gone; what stays is the originals, and they count against Ed's quota.
+    assert stored_files(media) == sorted(d.original.name for d in documents)
+    assert storage_used(documents[0].uploaded_by) == sum(d.original_size for d in documents) > 0
+    notes = documents.get(path="notes.md")
+    original = as_user("rita").get(reverse("documents:document_original", args=["garden", notes.pk]))
+    assert b"".join(original.streaming_content) == b"# Notes\n\nWater at dawn."
