@@ -9,6 +9,11 @@ document_urls = [
     path("delete/", views.document_delete, name="document_delete"),
 ]
 
+job_urls = [
+    path("cancel/", views.job_cancel, name="job_cancel"),
+    path("retry/", views.job_retry, name="job_retry"),
+]
+
 collection_urls = [
     path("", views.collection_detail, name="collection"),
     path("manage/", views.collection_manage, name="manage"),
@@ -17,6 +22,8 @@ collection_urls = [
     path("unshare/", views.collection_unshare, name="unshare"),
     path("delete/", views.collection_delete, name="delete"),
     path("documents/<int:document_id>/", include(document_urls)),
+    path("jobs/", views.collection_jobs, name="jobs"),
+    path("jobs/<int:job_id>/", include(job_urls)),
 ]
 
 urlpatterns = [
