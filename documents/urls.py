@@ -10,6 +10,11 @@ document_urls = [
     path("original/", views.document_original, name="document_original"),
 ]
 
+job_urls = [
+    path("cancel/", views.job_cancel, name="job_cancel"),
+    path("retry/", views.job_retry, name="job_retry"),
+]
+
 collection_urls = [
     path("", views.collection_detail, name="collection"),
     path("manage/", views.collection_manage, name="manage"),
@@ -19,6 +24,8 @@ collection_urls = [
     path("delete/", views.collection_delete, name="delete"),
     path("upload/", views.collection_upload, name="upload"),
     path("documents/<int:document_id>/", include(document_urls)),
+    path("jobs/", views.collection_jobs, name="jobs"),
+    path("jobs/<int:job_id>/", include(job_urls)),
 ]
 
 urlpatterns = [

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from documents import collections, jobs
+from documents import collections, job_panel, jobs
 from documents.forms import (
     CollectionRenameForm,
     DocumentPageForm,
@@ -26,7 +26,7 @@ from documents.forms import (
     PageUploadForm,
     ShareForm,
 )
-from documents.models import Collection, Document, Role
+from documents.models import Collection, Document, ImportJob, Role
 from documents.reading import document_blocks
 
 DOCUMENTS_PER_PAGE = 25
@@ -82,7 +82,8 @@ def collection_detail(request: HttpRequest, name: str) -> HttpResponse:
     may_edit = role in (Role.EDITOR, Role.MANAGER)
     context = {"collection": collection, "role": role, "page": page, "query": query, "search": search,
                "may_edit": may_edit, "may_manage": role == Role.MANAGER,
-               "upload_form": PageUploadForm(user=request.user) if may_edit else None}  # fmt: skip
+               "upload_form": PageUploadForm(user=request.user) if may_edit else None,
+               **(job_panel.panel_context(collection) if may_edit else {})}  # fmt: skip
     return render(request, "documents/collection_detail.html", context)
 
 
@@ -264,3 +265,39 @@ def document_delete(request: HttpRequest, name: str, document_id: int) -> HttpRe
     collections.document_delete(document=document)
     flash.success(request, f"Deleted “{document.title}”.")
     return redirect("documents:collection", document.collection_id)
+
+
+def _get_job_for_user(request: HttpRequest, name: str, job_id: int) -> ImportJob:
+    """A job of a collection the user may edit; 404 otherwise, as for the collection itself."""
+    collection = _get_collection_for_user(request, name, Role.EDITOR)
+    return get_object_or_404(ImportJob, pk=job_id, collection=collection.name)
+
+
+@login_required
+@require_GET
+def collection_jobs(request: HttpRequest, name: str) -> JsonResponse:
+    """Editors: the collection's recent jobs and their progress, with the panel rendered, for the
+    page's script to show while a job runs (static/js/jobs.js)."""
+    collection = _get_collection_for_user(request, name, Role.EDITOR)
+    return JsonResponse(job_panel.panel_json(request, collection))
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
+    job = jobs.job_cancel(job=_get_job_for_user(request, name, job_id), user=request.user)
+    flash.success(request, f"{job.get_kind_display()} #{job.pk}: {job.get_status_display().lower()}.")
+    return redirect("documents:collection", name)
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
+    """Queue the job's failed files again; they are read from the bytes kept for them."""
+    job = _get_job_for_user(request, name, job_id)
+    if jobs.may_retry(job):
+        jobs.job_retry_failed(job=job, user=request.user)
+        flash.success(request, f"{job.get_kind_display()} #{job.pk}: the failed files are queued again.")
+    else:
+        flash.error(request, f"{job.get_kind_display()} #{job.pk} has no failed file to retry.")
+    return redirect("documents:collection", name)

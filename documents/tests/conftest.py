@@ -19,6 +19,7 @@ from documents.models import (
     Role,
     Visibility,
 )
+from documents.tests.workers import Worker
 
 VECTOR = [1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1)
 
@@ -81,3 +82,18 @@ def run_jobs() -> None:
             tasks.reembed_job_run(job.pk)
         else:
             tasks.import_job_files(job.pk)
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start a real worker process (workers.Worker) by name; every one is stopped after the test."""
+    started: list[Worker] = []
+
+    def start(name: str, **env: str) -> Worker:
+        worker = Worker(name, tmp_path, **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
