@@ -8,6 +8,8 @@ delete or replace must still find its original.
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
@@ -40,6 +42,18 @@ def original_save(*, data: bytes, content_hash: str, path: str) -> str:
     if default_storage.exists(name):
         return name
     return default_storage.save(name, ContentFile(data))
+
+
+@contextmanager
+def original_kept(*, data: bytes, content_hash: str, path: str) -> Iterator[str]:
+    """Store an original before the document that names it is written (a committed row never names
+    a missing file); if that write fails, delete the file again unless another document uses it."""
+    name = original_save(data=data, content_hash=content_hash, path=path)
+    try:
+        yield name
+    except BaseException:
+        original_delete_unused(name)
+        raise
 
 
 def original_delete_unused(name: str) -> bool:

@@ -35,7 +35,7 @@ from documents.models import (
     ImportJobStatus,
     refresh_document_embeddings,
 )
-from documents.originals import original_delete_unused, original_release, original_save
+from documents.originals import original_kept, original_release
 
 logger = logging.getLogger(__name__)
 
@@ -239,40 +239,22 @@ def _embed_and_store(
 def _store_document(item: _Pending, vectors: list[list[float]], *, collection: str) -> bool:
     """Write one document, its chunks and its original atomically; return True if it replaced an older version.
 
-    The original is saved first, so a committed row never names a missing file; if the transaction
-    fails, a file no document uses is deleted again. A replaced version's original is deleted
-    after the commit, unless another document shares its bytes.
+    A replaced version's original is deleted after the commit, unless another document shares its bytes.
     """
-    original = original_save(data=item.data, content_hash=item.content_hash, path=item.file.path)
-    try:
-        return _write_document(item, vectors, collection=collection, original=original)
-    except BaseException:
-        original_delete_unused(original)
-        raise
-
-
-def _write_document(item: _Pending, vectors: list[list[float]], *, collection: str, original: str) -> bool:
-    with transaction.atomic():
+    original = original_kept(data=item.data, content_hash=item.content_hash, path=item.file.path)
+    with original as name, transaction.atomic():
         # Two imports of the same file at once queue here instead of failing on the unique key.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
         previous = Document.objects.filter(collection_id=collection, path=item.file.path).values_list("original")
         previous_original = (previous.first() or ("",))[0]
-        document, created = Document.objects.update_or_create(
-            collection_id=collection,
-            path=item.file.path,
-            defaults={
-                "title": item.title,
-                "content_hash": item.content_hash,
-                "metadata": item.metadata,
-                "original": original,
-                "original_size": len(item.data),
-                "uploaded_by": item.file.uploaded_by,
-            },
-        )
+        defaults = {"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata, "original": name,
+                    "original_size": len(item.data), "uploaded_by": item.file.uploaded_by}  # fmt: skip
+        document, created = Document.objects.update_or_create(collection_id=collection, path=item.file.path,
+                                                              defaults=defaults)  # fmt: skip
         if not created:
             document.chunks.all().delete()
-            if previous_original != original:
+            if previous_original != name:
                 original_release(previous_original)
         Chunk.objects.bulk_create(
             Chunk(
