@@ -7,7 +7,7 @@ is never ahead of what is stored and two workers never race on a counter.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -61,7 +61,7 @@ def upload_job_start(*, collection: Collection, user, files: Sequence[tuple[str,
     return _files_job_start(kind=ImportJobKind.UPLOAD, collection=collection, user=user, files=files)
 
 
-def import_job_start(*, collection: Collection, files: Sequence[tuple[str, File]], user=None) -> ImportJob:
+def import_job_start(*, collection: Collection, files: Iterable[tuple[str, File]], user=None) -> ImportJob:
     """As upload_job_start, for ``import_documents --queue``: the files are copied to the storage
     first, so a worker on another machine can read them."""
     return _files_job_start(kind=ImportJobKind.IMPORT, collection=collection, user=user, files=files)
@@ -77,31 +77,42 @@ def reembed_job_start(*, collection: str, user=None) -> ImportJob:
     return job
 
 
-def _files_job_start(*, kind: str, collection: Collection, user, files: Sequence[tuple[str, File]]) -> ImportJob:
-    stored: list[str] = []
+def _files_job_start(*, kind: str, collection: Collection, user, files: Iterable[tuple[str, File]]) -> ImportJob:
+    folder = ""
     try:
         with transaction.atomic():
             job = ImportJob.objects.create(kind=kind, collection=collection.name, started_by=user)
+            folder = f"{UPLOAD_FOLDER}/{job.pk}"
             rows = []
             for number, (path, file) in enumerate(files, start=1):
-                name = default_storage.save(_upload_name(job, number, path), file)
-                stored.append(name)
+                name = default_storage.save(_upload_name(folder, number, path), file)
                 rows.append(ImportFile(job=job, path=path, upload=name, size=default_storage.size(name)))
             ImportFile.objects.bulk_create(rows)
             transaction.on_commit(lambda: _enqueue_import(job))
     except BaseException:
-        for name in stored:
-            default_storage.delete(name)
+        if folder:
+            _delete_folder(folder)
         raise
-    logger.info("Import job %s queued: %d file(s) into %s", job.pk, len(stored), collection.name)
+    logger.info("Import job %s queued: %d file(s) into %s", job.pk, len(rows), collection.name)
     return job
 
 
-def _upload_name(job: ImportJob, number: int, path: str) -> str:
+def _delete_folder(folder: str) -> None:
+    """Delete what the storage holds in the job's folder, the part of a file whose saving failed too
+    (a failed save may leave one, under a name it never returned)."""
+    try:
+        _, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        default_storage.delete(f"{folder}/{name}")
+
+
+def _upload_name(folder: str, number: int, path: str) -> str:
     # The document path is kept on the row; the stored name only has to be unique and keep the
     # suffix, so nothing in a sent path (folders, dots, odd characters) shapes where bytes go.
     base = default_storage.get_valid_name(PurePosixPath(path).name) or "file"
-    return f"{UPLOAD_FOLDER}/{job.pk}/{number}-{base}"
+    return f"{folder}/{number}-{base}"
 
 
 def _enqueue_import(job: ImportJob) -> None:
