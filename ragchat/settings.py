@@ -302,6 +302,7 @@ USER_STORAGE_QUOTA_BYTES = env.int("USER_STORAGE_QUOTA_BYTES", default=500 * 102
 # Uploads bigger than this are spooled to a temporary file rather than held in memory (Django's
 # own setting, named here because uploads of many files make it matter).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)  # None: the system's temporary folder
 # --- Background jobs: procrastinate's queue in this PostgreSQL, run by `manage.py procrastinate worker`.
 # Seconds without a heartbeat after which a worker counts as dead (kill -9, a lost machine) and the
 # jobs it held are run again by another; a live worker beats four times in that span.
