@@ -54,6 +54,7 @@ class PageUploadForm(forms.Form):
     def clean_files(self) -> list[tuple[str, File]]:
         accepted = self._check()
         if not accepted:
+            self.checked.close()
             refused = "; ".join(f"{name}: {reason}" for name, reason in self.checked.refused)
             raise forms.ValidationError(f"None of these files can be imported ({refused}).")
         return accepted

@@ -32,13 +32,14 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 
 from documents.extract import SUPPORTED_SUFFIXES
-from documents.models import Document, ImportFile, ImportJobKind
+from documents.models import Document, ImportFile, ImportFileStatus, ImportJobKind
 
 ARCHIVE_SUFFIX = ".zip"
 # Archives of other kinds, refused by name inside a zip: nothing expands them.
 NESTED_ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _READ_BYTES = 64 * 1024
+_STORED = [ImportFileStatus.PENDING, ImportFileStatus.FAILED]
 
 
 class UploadRefused(Exception):
@@ -90,7 +91,9 @@ def storage_used(user) -> int:
     """Bytes counted against ``user``'s quota: the originals of the documents they uploaded, and
     the files of their uploads still in storage (waiting for a worker, or failed and kept for a retry)."""
     originals = Document.objects.filter(uploaded_by=user).aggregate(total=Sum("original_size", default=0))
-    waiting = ImportFile.objects.filter(job__started_by=user, job__kind=ImportJobKind.UPLOAD).exclude(upload="")
+    # Pending files wait for a worker; failed ones keep their bytes for "Retry failed files".
+    waiting = ImportFile.objects.filter(job__started_by=user, job__kind=ImportJobKind.UPLOAD, status__in=_STORED)
+    waiting = waiting.exclude(upload="")
     return originals["total"] + waiting.aggregate(total=Sum("size", default=0))["total"]
 
 

@@ -168,8 +168,12 @@ def document_original(request: HttpRequest, name: str, document_id: int) -> File
         raise Http404("This document was imported before originals were kept.")
     file_name = "".join(char for char in PurePosixPath(document.path).name if char.isprintable()) or "original"
     inline_type = INLINE_TYPES.get(PurePosixPath(file_name).suffix.lower())
+    try:
+        stream = document.original.open("rb")
+    except FileNotFoundError:  # removed from the storage by hand: say so rather than fail
+        raise Http404("The original file is missing from the storage.") from None
     response = FileResponse(
-        document.original.open("rb"),
+        stream,
         as_attachment=inline_type is None,
         filename=file_name,
         content_type=inline_type or "application/octet-stream",

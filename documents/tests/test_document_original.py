@@ -80,3 +80,11 @@ def test_the_document_page_links_the_original(garden, roses, as_user):
     with_original(roses, b"# Roses")
     page = as_user("rita").get(reverse("documents:document", args=["garden", roses.pk])).content.decode()
     assert f'<a href="{original_url(roses)}">Download original</a>' in page
+
+
+def test_an_original_missing_from_the_storage_is_404_not_500(garden, roses, as_user):
+    from django.core.files.storage import default_storage
+
+    with_original(roses, b"# Roses")
+    default_storage.delete(roses.original.name)
+    assert as_user("rita").get(original_url(roses)).status_code == 404

@@ -115,3 +115,18 @@ def test_deleting_a_collection_deletes_the_originals_of_its_documents(
 def test_a_name_keeps_only_a_plain_suffix():
     assert original_name(content_hash="ab" + "0" * 62, path="Report.PDF").endswith("/ab" + "0" * 62 + ".pdf")
     assert original_name(content_hash="ab" + "0" * 62, path="notes.md;rm -rf").endswith("/ab" + "0" * 62)
+
+
+def test_deleting_documents_in_the_admin_deletes_their_originals(
+    db, garden_dir, staff_client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    documents_import(paths=[garden_dir], collection="garden")
+    names = list(Document.objects.values_list("original", flat=True))
+    form = {"action": "delete_selected", "_selected_action": list(Document.objects.values_list("pk", flat=True)),
+            "post": "yes"}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:documents_document_changelist"), form)
+    assert response.status_code == 302 and not Document.objects.exists()
+    assert not any(default_storage.exists(name) for name in names)

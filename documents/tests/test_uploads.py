@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import make_user
 from documents.collections import personal_collection
-from documents.models import Document, ImportFile, ImportJob, ImportJobKind
+from documents.models import Document, ImportFile, ImportFileStatus, ImportJob, ImportJobKind
 from documents.uploads import UploadRefused, upload_check
 
 
@@ -244,6 +244,8 @@ def test_the_quota_counts_files_still_waiting_in_the_users_uploads(limits, ann):
     job = ImportJob.objects.create(kind=ImportJobKind.UPLOAD, collection="anything", started_by=ann)
     ImportFile.objects.create(job=job, path="waiting.txt", upload="uploads/1/1-waiting.txt", size=1000)
     ImportFile.objects.create(job=job, path="imported.txt", upload="", size=1000)  # its bytes are an original now
+    ImportFile.objects.create(job=job, path="dropped.txt", upload="uploads/1/3-dropped.txt", size=1000,
+                              status=ImportFileStatus.CANCELLED)  # fmt: skip
     with pytest.raises(UploadRefused, match="your quota has 500\xa0bytes left"):
         upload_check(files=[upload("over.txt", b"x" * 501)], user=ann)
 
