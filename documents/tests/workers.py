@@ -2,6 +2,10 @@
 against the test database and the test's storage folder (worker_settings.py).
 
 Tests that use them need committed rows (``transactional_db``): the worker is another process.
+
+A file can hold its worker still, deterministically and without any hook in the code: block()
+replaces its stored bytes by a named pipe (FIFO), whose opening waits until the test feeds it the
+bytes. The worker is then inside that file's transaction, holding its row lock (is_locked()).
 """
 
 import os
@@ -13,7 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, transaction
+
+from documents.models import ImportFile
 
 # Generous: a worker on a busy 2-core machine takes seconds to load torch and the model.
 WAIT_SECONDS = 180
@@ -68,3 +75,30 @@ def wait_for(condition: Callable[[], bool], what: str, workers: list[Worker] = (
             if worker.process.poll() is not None and worker.process.returncode != -signal.SIGKILL:
                 raise AssertionError(f"Worker {worker.name} exited ({worker.process.returncode}):\n{worker.output()}")
         time.sleep(0.2)
+
+
+def stored_path(file: ImportFile) -> Path:
+    return Path(default_storage.path(file.upload))
+
+
+def block(file: ImportFile) -> Path:
+    """Replace ``file``'s stored bytes by a named pipe: the worker that opens it waits for feed()."""
+    path = stored_path(file)
+    path.unlink()
+    os.mkfifo(path)
+    return path
+
+
+def feed(pipe: Path, content: str) -> None:
+    with pipe.open("wb") as writer:  # opens once the worker has it open for reading
+        writer.write(content.encode())
+
+
+def is_locked(file: ImportFile) -> bool:
+    """Whether some worker holds ``file``'s row lock, i.e. is importing it right now."""
+    try:
+        with transaction.atomic():
+            ImportFile.objects.select_for_update(nowait=True).filter(pk=file.pk).exists()
+    except DatabaseError:
+        return True
+    return False

@@ -136,6 +136,8 @@ STAFF_STATUS = {
     # Records the app makes, which the admin only shows.
     "admin:documents_importjob_add": 403,
     "admin:documents_importjob_delete": 403,
+    "admin:documents_importjob_cancel": 405,  # the job page's buttons post
+    "admin:documents_importjob_retry": 405,
     "admin:documents_chunk_add": 403,
     # The queue's own rows: procrastinate writes them, its admin only shows them.
     "admin:procrastinate_procrastinatejob_add": 403,
