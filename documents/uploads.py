@@ -28,6 +28,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 
@@ -97,16 +98,43 @@ def storage_used(user) -> int:
     return originals["total"] + waiting.aggregate(total=Sum("size", default=0))["total"]
 
 
+class SizeGuard(FileUploadHandler):
+    """The first upload handler of the upload views: once the files sent pass MAX_UPLOAD_TOTAL_BYTES,
+    the rest are skipped instead of being written to memory or temporary files; ``tripped`` says so.
+
+    Django reads the whole request before a form sees it; this keeps what it stores of an oversized
+    one to the limit. The proxy's body cap (README, Deploy) is what stops the sending itself."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.received = 0
+        self.tripped = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > settings.MAX_UPLOAD_TOTAL_BYTES:
+            self.tripped = True
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handlers make the file
+
+
+def too_much_sent(sent: int | None = None) -> str:
+    """The refusal of an upload over MAX_UPLOAD_TOTAL_BYTES (of ``sent`` bytes, when known)."""
+    limit = filesizeformat(settings.MAX_UPLOAD_TOTAL_BYTES)
+    size = filesizeformat(sent) if sent is not None else f"more than {limit}"
+    return f"This upload is {size}; at most {limit} may be sent at once. Send the files in several uploads."
+
+
 def upload_check(*, files: list[UploadedFile], user) -> CheckedUpload:
     """Check and expand an upload for ``user``; raise UploadRefused when the whole must be refused.
 
     The caller closes the result (``close()``) once the accepted files are stored."""
     sent = sum(upload.size for upload in files)
     if sent > settings.MAX_UPLOAD_TOTAL_BYTES:
-        raise UploadRefused(
-            f"This upload is {filesizeformat(sent)}; at most {filesizeformat(settings.MAX_UPLOAD_TOTAL_BYTES)} "
-            "may be sent at once. Send the files in several uploads."
-        )
+        raise UploadRefused(too_much_sent(sent))
     checked = CheckedUpload()
     try:
         for upload in files:

@@ -6,6 +6,7 @@ page needs. A collection the user may not read and a page their role does not al
 404: the first so names reveal nothing, the second so members learn no more than non-members.
 """
 
+import functools
 from pathlib import PurePosixPath
 
 from django.contrib import messages as flash
@@ -15,9 +16,10 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from documents import collections, job_panel, jobs
+from documents import collections, job_panel, jobs, uploads
 from documents.forms import (
     CollectionRenameForm,
     DocumentPageForm,
@@ -87,12 +89,36 @@ def collection_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "documents/collection_detail.html", context)
 
 
+def _size_guarded(view):
+    """Put uploads.SizeGuard first among the upload handlers, then check CSRF as usual.
+
+    The CSRF middleware reads the request's body while looking for the token, before the view runs,
+    so a handler added in the view would come too late: Django's documented way round is to exempt
+    the view from the middleware and protect it here, once the handler is in place."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.upload_handlers.insert(0, uploads.SizeGuard(request))
+        return protected(request, *args, **kwargs)
+
+    return guarded
+
+
+def _upload_form(request: HttpRequest) -> PageUploadForm:
+    files = request.FILES  # read the request (if CSRF checking has not already) before asking the guard
+    oversized = any(isinstance(h, uploads.SizeGuard) and h.tripped for h in request.upload_handlers)
+    return PageUploadForm(request.POST, files, user=request.user, oversized=oversized)
+
+
 @login_required
 @require_POST
+@_size_guarded
 def collection_upload(request: HttpRequest, name: str) -> HttpResponse:
     """Editors: store the files chosen or dropped on the collection page and queue their import."""
     collection = _get_collection_for_user(request, name, Role.EDITOR)
-    form = PageUploadForm(request.POST, request.FILES, user=request.user)
+    form = _upload_form(request)
     if form.is_valid():
         _queue_upload(request, form, collection)
     else:
@@ -102,9 +128,10 @@ def collection_upload(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@_size_guarded
 def personal_upload(request: HttpRequest) -> HttpResponse:
     """Anyone: upload into their own "My documents", which the first valid upload makes."""
-    form = PageUploadForm(request.POST, request.FILES, user=request.user)
+    form = _upload_form(request)
     if not form.is_valid():
         _report_invalid_upload(request, form)
         return _after_upload(request, reverse("documents:list"))

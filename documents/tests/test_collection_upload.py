@@ -54,14 +54,21 @@ def test_a_refused_file_is_named_with_its_reason_and_the_others_are_queued(garde
     assert refused.startswith("Not imported: photo.jpg: unsupported file type (supported: .txt")
 
 
-def test_an_upload_over_a_limit_of_the_whole_stores_nothing(garden, as_user, media, settings):
+@pytest.mark.parametrize("url_name", ["documents:upload", "documents:personal_upload"])
+def test_an_upload_over_the_total_is_refused_before_its_files_are_kept_anywhere(
+    garden, as_user, media, settings, url_name
+):
     settings.MAX_UPLOAD_TOTAL_BYTES = 15
-    response = as_user("ed").post(upload_url(), {"files": [text("a.txt"), text("b.txt")]}, follow=True)
+    url = reverse(url_name, args=["garden"] if url_name == "documents:upload" else [])
+    response = as_user("ed").post(url, {"files": [text("a.txt"), text("b.txt")]}, follow=True)
+    # "more than": the size guard skipped the second file while the request was read (its size is
+    # unknown); the form alone would have said "20 bytes".
     assert messages_of(response) == [
-        "Nothing was uploaded. This upload is 20\xa0bytes; at most 15\xa0bytes may be sent at once. "
+        "Nothing was uploaded. This upload is more than 15\xa0bytes; at most 15\xa0bytes may be sent at once. "
         "Send the files in several uploads."
     ]
     assert not ImportJob.objects.exists() and stored_files(media) == []
+    assert not Collection.objects.filter(personal=True).exists()
 
 
 def test_an_upload_over_the_quota_stores_nothing_and_says_what_is_left(garden, as_user, media, settings):
@@ -94,13 +101,18 @@ def test_nobody_uploads_into_another_users_personal_collection(garden, as_user, 
     assert response.status_code == 404 and not ImportJob.objects.exists()
 
 
-def test_the_upload_needs_a_csrf_token(garden, media):
+@pytest.mark.parametrize("url_name", ["documents:upload", "documents:personal_upload"])
+def test_the_upload_needs_a_csrf_token(garden, media, url_name):
     from django.test import Client
 
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(garden.memberships.get(user__username="ed").user)
-    assert csrf_client.post(upload_url(), {"files": [text("notes.md")]}).status_code == 403
-    assert not ImportJob.objects.exists()
+    url = reverse(url_name, args=["garden"] if url_name == "documents:upload" else [])
+    assert csrf_client.post(url, {"files": [text("notes.md")]}).status_code == 403
+    page = csrf_client.get(reverse("documents:collection", args=["garden"]))
+    token = page.cookies["csrftoken"].value
+    response = csrf_client.post(url, {"files": [text("notes.md")], "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and ImportJob.objects.count() == 1  # the same request with its token
 
 
 def test_the_upload_is_post_only(garden, as_user):
