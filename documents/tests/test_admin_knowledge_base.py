@@ -9,15 +9,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils.datastructures import MultiValueDict
 
 from conftest import KNOWLEDGE_BASE, make_user
 from documents import jobs, services
 from documents.embeddings import MiniLMEmbeddings
-from documents.forms import UploadForm
 from documents.models import Chunk, Document, ImportFile, ImportFileStatus, ImportJob, ImportJobKind, ImportJobStatus
 from documents.tests.conftest import run_jobs
-from documents.uploads import safe_upload_name
 
 UPLOAD_URL = reverse("admin:documents_document_upload")
 ROSES = KNOWLEDGE_BASE["garden/roses.md"]
@@ -157,19 +154,6 @@ def test_an_upload_without_files_is_refused(staff_client):
     response = staff_client.post(UPLOAD_URL, {"collection": "default"})
     assert response.context["form"].errors["files"] == ["This field is required."]
     assert not ImportJob.objects.exists()
-
-
-def test_file_names_are_reduced_to_a_safe_base_name():
-    assert safe_upload_name("C:\\Users\\me\\notes.txt") == "notes.txt"
-    assert safe_upload_name("../../etc/passwd.md") == "passwd.md"
-    files = [SimpleUploadedFile(n, b"text") for n in ("dir\\notes.txt", ".hidden.md", "a.md", "sub\\a.md")]
-
-    form = UploadForm({"collection": "default"}, MultiValueDict({"files": files}))
-
-    assert form.is_valid()
-    assert [path for path, _ in form.cleaned_data["files"]] == ["notes.txt", "a.md"]
-    assert [name for name, _ in form.rejected] == [".hidden.md", "a.md"]
-    assert "same path" in form.rejected[1][1]
 
 
 def test_anonymous_and_non_staff_users_are_sent_to_the_login(client, alice):

@@ -11,11 +11,13 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.datastructures import MultiValueDict
 
 from conftest import make_user
 from documents.collections import personal_collection
+from documents.forms import UploadForm
 from documents.models import Document, ImportFile, ImportFileStatus, ImportJob, ImportJobKind
-from documents.uploads import UploadRefused, upload_check
+from documents.uploads import UploadRefused, safe_upload_name, upload_check
 
 
 def upload(name: str, data: bytes | str = b"Some text.") -> SimpleUploadedFile:
@@ -255,3 +257,16 @@ def test_the_quota_counts_what_zips_inflate_to(limits, ann):
     archive = zip_of({"a.txt": b"x" * 800, "b.txt": b"x" * 800})  # a few hundred bytes sent, 1600 stored
     with pytest.raises(UploadRefused, match="This upload needs 1.6\xa0KB of storage"):
         upload_check(files=[upload("small.zip", archive)], user=ann)
+
+
+def test_file_names_are_reduced_to_a_safe_base_name_in_the_admins_form_too(db):
+    assert safe_upload_name("C:\\Users\\me\\notes.txt") == "notes.txt"
+    assert safe_upload_name("../../etc/passwd.md") == "passwd.md"
+    files = [SimpleUploadedFile(n, b"text") for n in ("dir\\notes.txt", ".hidden.md", "a.md", "sub\\a.md")]
+
+    form = UploadForm({"collection": "default"}, MultiValueDict({"files": files}))
+
+    assert form.is_valid()
+    assert [path for path, _ in form.cleaned_data["files"]] == ["notes.txt", "a.md"]
+    assert [name for name, _ in form.rejected] == [".hidden.md", "a.md"]
+    assert "same path" in form.rejected[1][1]
