@@ -61,7 +61,8 @@ class DocumentAdmin(admin.ModelAdmin):
     list_display = ["path", "title", "collection", "chunk_count", "created_at", "updated_at"]
     list_filter = ["collection", "created_at", "updated_at"]
     search_fields = ["path", "title"]
-    readonly_fields = ["content_hash", "created_at", "updated_at"]
+    # Who uploaded it and its original's size: what a user's storage quota counts.
+    readonly_fields = ["content_hash", "original_size", "uploaded_by", "created_at", "updated_at"]
     actions = ["reembed_collections", "delete_selected"]
 
     def get_queryset(self, request):

@@ -284,8 +284,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_SENSITIVE_PARAMETERS = []
 AXES_DISABLE_ACCESS_LOG = True
 
-# Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
-# Django reads the whole request before this is checked, so also cap the body in the web server.
+# Largest file an upload accepts (knowledge pages and admin); bigger collections belong to
+# `manage.py import_documents`. Django reads the whole request before the form checks it, so also cap
+# the body in the web server (README, Deploy).
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 # Largest file an import reads (import_documents and uploads); bigger ones are reported by name and
 # skipped before being read, so a stray disk image or database dump cannot exhaust the memory.

@@ -172,3 +172,12 @@ def test_the_worker_imports_an_upload_and_keeps_each_original_for_its_sender(
     notes = documents.get(path="notes.md")
     original = as_user("rita").get(reverse("documents:document_original", args=["garden", notes.pk]))
     assert b"".join(original.streaming_content) == b"# Notes\n\nWater at dawn."
+
+
+def test_staff_see_who_uploaded_a_document_and_its_originals_size(garden, staff_client):
+    from documents.models import Document
+
+    document = Document.objects.create(collection=garden, path="notes.md", title="Notes", content_hash="0" * 64,
+                                       original_size=2048, uploaded_by=garden.owner)  # fmt: skip
+    page = staff_client.get(reverse("admin:documents_document_change", args=[document.pk])).content.decode()
+    assert "Original size" in page and "2048" in page and ">bob<" in page
