@@ -258,23 +258,31 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
     return not created
 
 
-def stored_file_import(*, file: ImportFile, embeddings: MiniLMEmbeddings) -> None:
-    """Import one file of a queued job from the default storage, as ``documents_import`` would import
-    it from disk, and record on ``file`` what became of it (status, document, passages, reason).
+def stored_files_import(*, files: list[ImportFile], embeddings: MiniLMEmbeddings) -> None:
+    """Import files of one queued job from the default storage, as ``documents_import`` would import
+    them from disk, and record on each file what became of it (status, document, passages, reason).
 
-    The caller holds the file's row lock in a transaction and saves ``file`` in it: the document
-    and the file's status are committed together, or neither is.
+    Their passages are embedded together, as documents_import pools small files, so that short
+    files do not leave the model idle between tiny batches. The caller holds the files' row locks in
+    a transaction and saves them in it: documents and statuses are committed together, or none is.
     """
     report = ImportReport()
-    collection = file.job.collection
-    source = SourceFile(location=Path(file.path), path=file.path)
-    known_hash = Document.objects.filter(collection=collection, path=file.path).values_list("content_hash", flat=True)
-    pending = _prepare_stored(file, source, known_hash.first(), report)
-    if pending is not None:
-        _embed_and_store([pending], collection=collection, embeddings=embeddings, report=report)
-    file.status, file.reason = _file_outcome(report)
-    file.passages = report.chunks_written
-    file.document = Document.objects.filter(collection=collection, path=file.path).first()
+    collection = files[0].job.collection
+    paths = [file.path for file in files]
+    known = dict(Document.objects.filter(collection=collection, path__in=paths).values_list("path", "content_hash"))
+    pending = []
+    for file in files:
+        source = SourceFile(location=Path(file.path), path=file.path)
+        if (item := _prepare_stored(file, source, known.get(file.path), report)) is not None:
+            pending.append(item)
+    _embed_and_store(pending, collection=collection, embeddings=embeddings, report=report)
+    passages = {item.file.path: len(item.chunks) for item in pending}
+    documents = {d.path: d for d in Document.objects.filter(collection=collection, path__in=paths)}
+    for file in files:
+        file.status, file.reason = _file_outcome(report, file.path)
+        stored = file.status in (ImportFileStatus.ADDED, ImportFileStatus.REPLACED)
+        file.passages = passages[file.path] if stored else 0
+        file.document = documents.get(file.path)
 
 
 def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None, report: ImportReport):
@@ -295,16 +303,17 @@ def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None
     return _prepare_bytes(source, data, known_hash, report)
 
 
-def _file_outcome(report: ImportReport) -> tuple[str, str]:
-    """The ImportFile status and failure reason that ``report`` (of one file) amounts to."""
-    if report.failed:
-        return ImportFileStatus.FAILED, report.failed[0][1]
-    for status, paths in [
+def _file_outcome(report: ImportReport, path: str) -> tuple[str, str]:
+    """The ImportFile status and failure reason of ``path`` in ``report``."""
+    reasons = dict(report.failed)
+    if path in reasons:
+        return ImportFileStatus.FAILED, reasons[path]
+    for status, done in [
         (ImportFileStatus.ADDED, report.added),
         (ImportFileStatus.REPLACED, report.replaced),
         (ImportFileStatus.UNCHANGED, report.unchanged),
     ]:
-        if paths:
+        if path in done:
             return status, ""
     return ImportFileStatus.EMPTY, ""
 
