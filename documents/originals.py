@@ -56,6 +56,11 @@ def original_kept(*, data: bytes, content_hash: str, path: str) -> Iterator[str]
         raise
 
 
+def original_at(*, collection: str, path: str) -> str:
+    """The original's name of the document at ``path`` in ``collection`` ("" if none, or no such document)."""
+    return Document.objects.filter(collection_id=collection, path=path).values_list("original", flat=True).first() or ""
+
+
 def original_delete_unused(name: str) -> bool:
     """Delete the stored file ``name`` if no document refers to it; return whether it was deleted."""
     if not name or Document.objects.filter(original=name).exists():

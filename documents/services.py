@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -31,11 +30,10 @@ from documents.models import (
     ImportFile,
     ImportFileStatus,
     ImportJob,
-    ImportJobKind,
     ImportJobStatus,
     refresh_document_embeddings,
 )
-from documents.originals import original_kept, original_release
+from documents.originals import original_at, original_kept, original_release
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ MAX_PATH_CHARS = Document._meta.get_field("path").max_length
 class SourceFile:
     location: Path  # where the file is on disk
     path: str  # the document's path: relative to the folder imported, or the file's name
-    uploaded_by: Any = None  # who uploaded it from the pages (its original counts against their quota)
+    uploaded_by: object = None  # the user who uploaded it (its original counts against their quota)
 
 
 @dataclass
@@ -237,21 +235,17 @@ def _embed_and_store(
 
 
 def _store_document(item: _Pending, vectors: list[list[float]], *, collection: str) -> bool:
-    """Write one document, its chunks and its original atomically; return True if it replaced an older version.
-
-    A replaced version's original is deleted after the commit, unless another document shares its bytes.
-    """
+    """Write one document, its chunks and its original (originals.py) atomically; True if it replaced one."""
     original = original_kept(data=item.data, content_hash=item.content_hash, path=item.file.path)
     with original as name, transaction.atomic():
         # Two imports of the same file at once queue here instead of failing on the unique key.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
-        previous = Document.objects.filter(collection_id=collection, path=item.file.path).values_list("original")
-        previous_original = (previous.first() or ("",))[0]
-        defaults = {"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata, "original": name,
-                    "original_size": len(item.data), "uploaded_by": item.file.uploaded_by}  # fmt: skip
+        previous_original = original_at(collection=collection, path=item.file.path)
+        row = {"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata, "original": name,
+               "original_size": len(item.data), "uploaded_by": item.file.uploaded_by}  # fmt: skip
         document, created = Document.objects.update_or_create(collection_id=collection, path=item.file.path,
-                                                              defaults=defaults)  # fmt: skip
+                                                              defaults=row)  # fmt: skip
         if not created:
             document.chunks.all().delete()
             if previous_original != name:
@@ -271,25 +265,32 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
     return not created
 
 
-def stored_file_import(*, file: ImportFile, embeddings: MiniLMEmbeddings) -> None:
-    """Import one file of a queued job from the default storage, as ``documents_import`` would import
-    it from disk, and record on ``file`` what became of it (status, document, passages, reason).
+def stored_files_import(*, files: list[ImportFile], embeddings: MiniLMEmbeddings) -> None:
+    """Import files of one queued job from the default storage, as ``documents_import`` would import
+    them from disk, and record on each file what became of it (status, document, passages, reason).
 
-    The caller holds the file's row lock in a transaction and saves ``file`` in it: the document
-    and the file's status are committed together, or neither is.
+    Their passages are embedded together, as documents_import pools small files, so that short
+    files do not leave the model idle between tiny batches. The caller holds the files' row locks in
+    a transaction and saves them in it: documents and statuses are committed together, or none is.
     """
     report = ImportReport()
-    collection = file.job.collection
-    # Uploads from the pages count against their sender's quota; imports queued by staff do not.
-    sender = file.job.started_by if file.job.kind == ImportJobKind.UPLOAD else None
-    source = SourceFile(location=Path(file.path), path=file.path, uploaded_by=sender)
-    known_hash = Document.objects.filter(collection=collection, path=file.path).values_list("content_hash", flat=True)
-    pending = _prepare_stored(file, source, known_hash.first(), report)
-    if pending is not None:
-        _embed_and_store([pending], collection=collection, embeddings=embeddings, report=report)
-    file.status, file.reason = _file_outcome(report)
-    file.passages = report.chunks_written
-    file.document = Document.objects.filter(collection=collection, path=file.path).first()
+    collection = files[0].job.collection
+    paths = [file.path for file in files]
+    known = dict(Document.objects.filter(collection=collection, path__in=paths).values_list("path", "content_hash"))
+    sender = files[0].job.started_by  # an upload's sender (its originals count against their quota); None: a command
+    pending = []
+    for file in files:
+        source = SourceFile(location=Path(file.path), path=file.path, uploaded_by=sender)
+        if (item := _prepare_stored(file, source, known.get(file.path), report)) is not None:
+            pending.append(item)
+    _embed_and_store(pending, collection=collection, embeddings=embeddings, report=report)
+    passages = {item.file.path: len(item.chunks) for item in pending}
+    documents = {d.path: d for d in Document.objects.filter(collection=collection, path__in=paths)}
+    for file in files:
+        file.status, file.reason = _file_outcome(report, file.path)
+        stored = file.status in (ImportFileStatus.ADDED, ImportFileStatus.REPLACED)
+        file.passages = passages[file.path] if stored else 0
+        file.document = documents.get(file.path)
 
 
 def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None, report: ImportReport):
@@ -310,16 +311,17 @@ def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None
     return _prepare_bytes(source, data, known_hash, report)
 
 
-def _file_outcome(report: ImportReport) -> tuple[str, str]:
-    """The ImportFile status and failure reason that ``report`` (of one file) amounts to."""
-    if report.failed:
-        return ImportFileStatus.FAILED, report.failed[0][1]
-    for status, paths in [
+def _file_outcome(report: ImportReport, path: str) -> tuple[str, str]:
+    """The ImportFile status and failure reason of ``path`` in ``report``."""
+    reasons = dict(report.failed)
+    if path in reasons:
+        return ImportFileStatus.FAILED, reasons[path]
+    for status, done in [
         (ImportFileStatus.ADDED, report.added),
         (ImportFileStatus.REPLACED, report.replaced),
         (ImportFileStatus.UNCHANGED, report.unchanged),
     ]:
-        if paths:
+        if path in done:
             return status, ""
     return ImportFileStatus.EMPTY, ""
 

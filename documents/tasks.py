@@ -1,9 +1,10 @@
 """The worker's tasks, run by ``manage.py procrastinate worker`` (procrastinate, queue in PostgreSQL).
 
-``import_files`` imports the pending files of an upload or import job, one file per transaction
-holding that file's row lock (``FOR UPDATE SKIP LOCKED``): several tasks, on several workers, share
-a job's files without ever importing one twice, and a worker killed mid-file leaves its transaction
-to roll back, so the file is simply pending again. ``recover_stalled_jobs`` runs the tasks of dead
+``import_files`` imports the pending files of an upload or import job in transactions that hold
+the files' row locks (``FOR UPDATE SKIP LOCKED``; a few small files together, up to JOB_BATCH_BYTES,
+a large one alone): several tasks, on several workers, share a job's files without ever importing
+one twice, and a worker killed mid-file leaves its transaction to roll back, so its files are simply
+pending again. ``recover_stalled_jobs`` runs the tasks of dead
 workers again, and the job finishes where it stopped.
 """
 
@@ -19,13 +20,15 @@ from procrastinate.contrib.django import app
 
 from documents import services
 from documents.embeddings import MiniLMEmbeddings
-from documents.models import ImportFile, ImportFileStatus, ImportJob, ImportJobStatus
+from documents.models import Collection, ImportFile, ImportFileStatus, ImportJob, ImportJobStatus
 
 logger = logging.getLogger(__name__)
 
 # Imports and re-embeddings; the recovery task has the default queue, so a worker started on
 # `imports` alone (`--queues imports`) still has it run by another.
 IMPORT_QUEUE = "imports"
+# Files imported together in one transaction at most (JOB_BATCH_BYTES bounds their size).
+MAX_FILES_TOGETHER = 32
 
 
 def _fresh_connections(work: Callable[[int], None]) -> Callable[[int], None]:
@@ -47,10 +50,25 @@ def import_job_files(job_id: int) -> None:
     """Import ``job_id``'s pending files until none is left that another task does not hold."""
     if not _job_start(job_id):
         return
+    if _collection_gone(job_id):
+        _job_finish_if_done(job_id)
+        return
     embeddings = MiniLMEmbeddings()
-    while _import_next_file(job_id, embeddings):
+    while _import_next_files(job_id, embeddings):
         pass
     _job_finish_if_done(job_id)
+
+
+def _collection_gone(job_id: int) -> bool:
+    """If the job's collection was deleted after it was queued, fail its pending files, saying so."""
+    job = ImportJob.objects.get(pk=job_id)
+    if Collection.objects.filter(name=job.collection).exists():
+        return False
+    reason = f"the collection {job.collection!r} was deleted before this file was imported"
+    job.files.filter(status=ImportFileStatus.PENDING).update(
+        status=ImportFileStatus.FAILED, reason=reason, finished_at=timezone.now()
+    )
+    return True
 
 
 def reembed_job_run(job_id: int) -> None:
@@ -82,29 +100,64 @@ def _job_start(job_id: int) -> bool:
     return True
 
 
-def _import_next_file(job_id: int, embeddings: MiniLMEmbeddings) -> bool:
-    """Import the job's next pending file that no other task holds; False when there is none."""
+def _import_next_files(job_id: int, embeddings: MiniLMEmbeddings) -> bool:
+    """Import the job's next pending files that no other task holds; False when there is none."""
     with transaction.atomic():
-        pending = ImportFile.objects.filter(job_id=job_id, status=ImportFileStatus.PENDING).order_by("pk")
-        file = pending.select_for_update(skip_locked=True, of=("self",)).select_related("job").first()
-        if file is None:
+        files = _lock_next_files(job_id)
+        if not files:
             return False
-        logger.info("Import job %s: importing %s", job_id, file.path)
+        for file in files:
+            logger.info("Import job %s: importing %s", job_id, file.path)
         try:
-            # A savepoint: a database error in this file undoes its writes, not the row lock.
+            # A savepoint: a database error undoes these files' writes, not their row locks.
             with transaction.atomic():
-                services.stored_file_import(file=file, embeddings=embeddings)
-        except Exception as exc:  # one broken file never stops the job: it is recorded and skipped
-            logger.exception("Import job %s: %s failed", job_id, file.path)
-            file.status, file.reason = ImportFileStatus.FAILED, f"could not be imported ({type(exc).__name__}: {exc})"
-        file.finished_at = timezone.now()
-        # Failed files keep their bytes, for "Retry failed files"; the others need them no more.
-        uploaded = file.upload
-        if file.status != ImportFileStatus.FAILED:
-            file.upload = ""
-            transaction.on_commit(lambda: default_storage.delete(uploaded))
-        file.save()
+                services.stored_files_import(files=files, embeddings=embeddings)
+        except Exception:  # then each file alone, so that one broken file never stops the others
+            logger.exception("Import job %s: importing %d file(s) together failed", job_id, len(files))
+            for file in files:
+                _import_alone(file, embeddings)
+        for file in files:
+            _file_finish(file)
     return True
+
+
+def _lock_next_files(job_id: int) -> list[ImportFile]:
+    """Lock the job's next pending file that no other task holds, and the pending files after it up
+    to JOB_BATCH_BYTES in all: small files are embedded together, as import_documents does, while a
+    large job still leaves files for other workers."""
+    pending = ImportFile.objects.filter(job_id=job_id, status=ImportFileStatus.PENDING).order_by("pk")
+    lock = pending.select_for_update(skip_locked=True, of=("self",)).select_related("job")
+    first = lock.first()
+    if first is None:
+        return []
+    following, budget = [], settings.JOB_BATCH_BYTES - first.size
+    for pk, size in pending.filter(pk__gt=first.pk).values_list("pk", "size")[: MAX_FILES_TOGETHER - 1]:
+        if size > budget:
+            break
+        following.append(pk)
+        budget -= size
+    # Those another task took meanwhile are skipped; they are its to import.
+    return [first, *lock.filter(pk__in=following)]
+
+
+def _import_alone(file: ImportFile, embeddings: MiniLMEmbeddings) -> None:
+    try:
+        with transaction.atomic():
+            services.stored_files_import(files=[file], embeddings=embeddings)
+    except Exception as exc:  # recorded with the reason, and the job goes on
+        logger.exception("Import job %s: %s failed", file.job_id, file.path)
+        file.status, file.reason = ImportFileStatus.FAILED, f"could not be imported ({type(exc).__name__}: {exc})"
+        file.passages, file.document = 0, None
+
+
+def _file_finish(file: ImportFile) -> None:
+    file.finished_at = timezone.now()
+    # Failed files keep their bytes, for "Retry failed files"; the others need them no more.
+    uploaded = file.upload
+    if file.status != ImportFileStatus.FAILED:
+        file.upload = ""
+        transaction.on_commit(lambda: default_storage.delete(uploaded))
+    file.save()
 
 
 def _job_finish_if_done(job_id: int) -> None:

@@ -13,7 +13,16 @@ from django.urls import reverse
 from conftest import KNOWLEDGE_BASE, make_user
 from documents import jobs, services
 from documents.embeddings import MiniLMEmbeddings
-from documents.models import Chunk, Document, ImportFile, ImportFileStatus, ImportJob, ImportJobKind, ImportJobStatus
+from documents.models import (
+    Chunk,
+    Collection,
+    Document,
+    ImportFile,
+    ImportFileStatus,
+    ImportJob,
+    ImportJobKind,
+    ImportJobStatus,
+)
 from documents.tests.conftest import run_jobs
 
 UPLOAD_URL = reverse("admin:documents_document_upload")
@@ -122,6 +131,33 @@ def test_an_upload_where_every_file_fails_is_recorded_as_failed(staff_client):
     run_jobs()
     assert ImportJob.objects.first().status == ImportJobStatus.FAILED
     assert not Document.objects.exists()
+
+
+def test_files_of_a_collection_deleted_before_the_worker_came_fail_with_the_reason(staff_client):
+    upload(staff_client, {"kettle.txt": KETTLE, "roses.md": ROSES})
+    Collection.objects.filter(name="manuals").delete()
+
+    run_jobs()
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJobStatus.FAILED and not Document.objects.exists()
+    reasons = set(job.files.values_list("reason", flat=True))
+    assert reasons == {"the collection 'manuals' was deleted before this file was imported"}
+
+
+def test_small_files_imported_together_each_keep_their_own_outcome(staff_client, settings):
+    settings.JOB_BATCH_BYTES = 10_000
+    upload(staff_client, {"kettle.txt": KETTLE, "roses.md": ROSES, "latin1.txt": "caf\xe9".encode("latin-1")})
+
+    run_jobs()
+
+    files = {f.path: f for f in ImportFile.objects.all()}
+    assert {p: f.status for p, f in files.items()} == {"kettle.txt": "added", "roses.md": "added",
+                                                      "latin1.txt": "failed"}  # fmt: skip
+    for path in ["kettle.txt", "roses.md"]:
+        document = Document.objects.get(collection="manuals", path=path)
+        assert files[path].document == document and files[path].passages == document.chunks.count() > 0
+    assert files["latin1.txt"].document is None and files["latin1.txt"].passages == 0
 
 
 def test_an_upload_of_only_refused_files_makes_no_job(staff_client):

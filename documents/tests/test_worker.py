@@ -111,7 +111,8 @@ def test_a_worker_killed_mid_job_leaves_no_half_document_and_another_finishes_th
     job = start_job(["kettle.txt", "roses.md", "tea.txt"])
     held = job.files.get(path="roses.md")
     pipe = block(held)
-    doomed = start_worker("doomed")
+    # One file per transaction: the first file is committed before the worker dies in the second.
+    doomed = start_worker("doomed", JOB_BATCH_BYTES="0")
     wait_for(lambda: is_locked(held), "the worker to be inside the second file", [doomed])
 
     doomed.kill()
@@ -139,7 +140,7 @@ def test_two_workers_share_a_job_and_import_each_file_exactly_once(start_worker,
     job = start_job(names)
     first = job.files.get(path=names[0])
     pipe = block(first)  # holds the first worker, so the other must take the rest
-    one = start_worker("one")
+    one = start_worker("one", JOB_BATCH_BYTES="0")  # only that file; the other takes the rest together
     wait_for(lambda: is_locked(first), "a worker to hold the first file", [one])
     two = start_worker("two")
     wait_for(lambda: all(s != "pending" for p, s in file_statuses(job).items() if p != names[0]), "the rest", [two])
