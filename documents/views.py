@@ -1,5 +1,5 @@
-"""The knowledge pages: the collections a user may read, their documents, and, for those whose
-role allows it, sharing, renaming and deleting.
+"""The knowledge pages: the collections a user may read, their documents and their original files,
+and, for those whose role allows it, uploading, sharing, renaming and deleting.
 
 Every collection is looked up among those the user may read, then checked against the role the
 page needs. A collection the user may not read and a page their role does not allow both answer
