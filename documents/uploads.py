@@ -17,8 +17,10 @@ while its real bytes are counted, and reading stops as soon as a limit is passed
 costs at most one limit's worth of work).
 """
 
+import os
 import re
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -40,6 +42,9 @@ ARCHIVE_SUFFIX = ".zip"
 NESTED_ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _READ_BYTES = 64 * 1024
+# A zip's end-of-central-directory record: signature, four counts of disks and entries, the
+# directory's size and offset, the comment's length.
+_END_RECORD = struct.Struct("<4s4H2LH")
 _STORED = [ImportFileStatus.PENDING, ImportFileStatus.FAILED]
 
 
@@ -202,6 +207,10 @@ def _check_quota(user, needed: int) -> None:
 
 def _expand_zip(upload: UploadedFile, name: str, checked: CheckedUpload) -> None:
     """Add the entries of the archive ``upload`` to ``checked``, each inflated into a temporary file."""
+    # Entries count folders too, hence the margin; the exact count of files is checked below.
+    declared = _declared_entries(upload) or 0
+    if declared > 2 * settings.UPLOAD_ZIP_MAX_FILES:
+        raise UploadRefused(_too_many_files(name, declared))
     try:
         archive = zipfile.ZipFile(upload)
     except (zipfile.BadZipFile, OSError, EOFError):
@@ -210,10 +219,7 @@ def _expand_zip(upload: UploadedFile, name: str, checked: CheckedUpload) -> None
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir()]
         if len(entries) > settings.UPLOAD_ZIP_MAX_FILES:
-            raise UploadRefused(
-                f"{printable(name)} holds {len(entries)} files; an archive may hold at most "
-                f"{settings.UPLOAD_ZIP_MAX_FILES}. Split it into several archives."
-            )
+            raise UploadRefused(_too_many_files(name, len(entries)))
         budget = settings.UPLOAD_ZIP_MAX_BYTES
         for info in entries:
             path, problem = _entry_path(info)
@@ -228,6 +234,26 @@ def _expand_zip(upload: UploadedFile, name: str, checked: CheckedUpload) -> None
                 checked.inflated.append(file)
                 budget -= file.size
             _add(checked, path, file, problem)
+
+
+def _declared_entries(upload: UploadedFile) -> int | None:
+    """How many entries the archive's end record announces (None without one), read before zipfile
+    builds an object per entry: an archive of a million empty entries would take gigabytes."""
+    upload.seek(0, os.SEEK_END)
+    # The record is the archive's last 22 bytes, unless a comment of at most 64 KiB follows it.
+    upload.seek(max(0, upload.tell() - _END_RECORD.size - 0xFFFF))
+    tail = upload.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_RECORD.size:
+        return None
+    return _END_RECORD.unpack_from(tail, at)[4]  # entries in total (0xFFFF in a ZIP64 archive: at least that)
+
+
+def _too_many_files(name: str, count: int) -> str:
+    return (
+        f"{printable(name)} holds {count} files; an archive may hold at most {settings.UPLOAD_ZIP_MAX_FILES}. "
+        "Split it into several archives."
+    )
 
 
 def _entry_path(info: zipfile.ZipInfo) -> tuple[str | None, str]:

@@ -205,6 +205,16 @@ def test_a_zip_with_too_many_files_is_refused_whole(limits, ann):
         upload_check(files=[upload("many.zip", archive)], user=ann)
 
 
+def test_an_archive_announcing_far_too_many_entries_is_refused_before_they_are_read(limits, ann):
+    # 11 entries announced (over twice the limit of 5): refused from the end record alone, which
+    # is then made to lie about where the directory is, so that zipfile could not even open it.
+    archive = bytearray(zip_of({f"note{n}.md": "x" for n in range(11)}))
+    record = archive.rfind(b"PK\x05\x06")
+    struct.pack_into("<L", archive, record + 16, 0xFFFFFF)  # the central directory's offset
+    with pytest.raises(UploadRefused, match="many.zip holds 11 files; an archive may hold at most 5"):
+        upload_check(files=[upload("many.zip", bytes(archive))], user=ann)
+
+
 def test_a_file_that_is_not_a_zip_is_refused_by_name(limits, ann):
     checked = upload_check(files=[upload("broken.zip", b"not a zip"), upload("ok.md")], user=ann)
     assert [path for path, _ in checked.accepted] == ["ok.md"]
