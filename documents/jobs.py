@@ -11,12 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from documents import tasks
 from documents.models import (
     FILE_DONE_STATUSES,
     UNFINISHED_JOB_STATUSES,
@@ -69,8 +71,6 @@ def import_job_start(*, collection: Collection, files: Iterable[tuple[str, File]
 
 def reembed_job_start(*, collection: str, user=None) -> ImportJob:
     """Queue the re-embedding of every passage of ``collection`` (services.collection_reembed)."""
-    from documents import tasks
-
     with transaction.atomic():
         job = ImportJob.objects.create(kind=ImportJobKind.REEMBED, collection=collection, started_by=user)
         transaction.on_commit(lambda: tasks.reembed_collection.defer(job_id=job.pk))
@@ -117,10 +117,6 @@ def _upload_name(folder: str, number: int, path: str) -> str:
 
 def _enqueue_import(job: ImportJob) -> None:
     """Queue the tasks that import ``job``'s files; several, so that free workers can share them."""
-    from django.conf import settings
-
-    from documents import tasks
-
     for _ in range(max(1, settings.JOB_TASKS_PER_IMPORT)):
         tasks.import_files.defer(job_id=job.pk)
 

@@ -72,7 +72,8 @@ def test_cancel_stops_pending_files_and_lets_the_running_one_finish(start_worker
     job = start_job(["kettle.txt", "roses.md", "tea.txt"])
     first = job.files.get(path="kettle.txt")
     pipe = block(first)
-    worker = start_worker("cancelled")
+    # One file per transaction: files taken together with the running one would finish with it.
+    worker = start_worker("cancelled", JOB_BATCH_BYTES="0")
     wait_for(lambda: is_locked(first), "the worker to hold the first file", [worker])
 
     jobs.job_cancel(job=job, user=None)
