@@ -21,7 +21,8 @@ RUN pip install --no-cache-dir --no-deps torch==2.13.0+cpu --index-url https://d
 COPY . .
 RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
 
-RUN useradd --create-home ragchat
+# The folder uploads wait in (a volume shared with the worker, docker-compose.yml), the app user's.
+RUN useradd --create-home ragchat && mkdir -p /app/media && chown ragchat /app/media
 USER ragchat
 EXPOSE 8000
 # Migrations and the cache table first (both are idempotent), then gunicorn with gunicorn.conf.py.

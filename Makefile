@@ -13,7 +13,7 @@ COVERAGE_FLOOR ?= 95
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: install install-dev lock run migrate sample chromium test lint deploy-check
+.PHONY: install install-dev lock run worker migrate sample chromium test lint deploy-check
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,12 +53,18 @@ migrate: install .env
 sample: migrate
 	$(PY) manage.py import_documents sample_docs --collection default
 
-# Set up everything on a fresh machine, import the sample documents and serve the app.
+# Set up everything on a fresh machine, import the sample documents and serve the app, with a job
+# worker beside it for uploads and imports (`manage.py serve`: if either stops, both stop, and it says so).
 run: sample
 	$(PY) manage.py ensure_login
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "ragchat is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py ragchat.wsgi
+	@echo "ragchat is starting on http://$(HOST):$(PORT)/ with a job worker  (Ctrl+C stops both)"
+	$(PY) manage.py serve --bind $(HOST):$(PORT)
+
+# One more job worker, alone: beside `make run` on this machine, or on another one pointed at the
+# same DATABASE_URL and storage (README, "Background jobs").
+worker: migrate
+	$(PY) manage.py procrastinate worker
 
 # Debian's Chromium for the browser tests (installed as root; otherwise those tests are skipped).
 chromium:

@@ -61,21 +61,37 @@ def _vacuum_chunks(request):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, media):
     """Production settings, less what needs a TLS proxy and collectstatic; no chat model.
 
-    Tests choose their chat model explicitly, so a developer's .env must not leak in.
+    Tests choose their chat model explicitly, so a developer's .env must not leak in; files
+    (uploads, originals) go to a folder of each test's own (``media`` below).
     """
     settings.CHAT_MODEL = ""
     settings.CHAT_MODEL_BASE_URL = ""
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {
-        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     # Nothing cached by one test may leak into the next.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+def stored_files(root) -> list[str]:
+    """Every file under ``root`` (a test's storage folder), as sorted relative paths."""
+    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def media(tmp_path_factory):
+    """The folder of the test's default storage (see _test_settings); apart from ``tmp_path``, which
+    tests import as a folder of documents."""
+    return tmp_path_factory.mktemp("media")
 
 
 def make_user(username: str, **extra):

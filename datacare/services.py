@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, MessageSource
@@ -61,7 +62,12 @@ def _deleted(per_model: dict[str, int]) -> Counts:
 
 def _fields(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict:
     """Every column of a row, so fields added to the model later are exported too."""
-    return {f.attname: f.value_from_object(obj) for f in obj._meta.concrete_fields if f.name not in exclude}
+    return {f.attname: _plain(f.value_from_object(obj)) for f in obj._meta.concrete_fields if f.name not in exclude}
+
+
+def _plain(value):
+    # A file column (a document's original) is exported as its name in storage, not its bytes.
+    return value.name if isinstance(value, FieldFile) else value
 
 
 def _personal_documents(user) -> models.QuerySet:

@@ -1,13 +1,11 @@
-from pathlib import PurePosixPath
-
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
-from django.template.defaultfilters import filesizeformat
 
+from documents import uploads
 from documents.extract import SUPPORTED_SUFFIXES
 from documents.models import Collection, Role
 
@@ -33,59 +31,69 @@ class MultipleFileField(forms.FileField):
         return [clean_one(data, initial)]
 
 
-def safe_upload_name(name: str) -> str:
-    """The base name of an uploaded file, whichever separator the browser's system uses."""
-    return PurePosixPath(name.replace("\\", "/")).name.strip()
+class PageUploadForm(forms.Form):
+    """Files chosen or dropped on a knowledge page, .zip archives of folders among them.
+
+    documents/uploads.py decides what is accepted: ``checked`` holds the files to queue and those
+    refused with their reasons; a limit of the upload as a whole makes the form invalid, and so
+    does an upload of which nothing is left to import.
+    """
+
+    files = MultipleFileField(
+        allow_empty_file=True,  # queued and reported empty by the import, like the command does
+        label="Files or a .zip of a folder",
+        widget=MultipleFileInput(attrs={"accept": ",".join(uploads.accepted_suffixes())}),
+    )
+
+    def __init__(self, *args, user, oversized: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.checked: uploads.CheckedUpload | None = None
+        self.fields["files"].help_text = uploads.limits_text(user)
+        # The files past MAX_UPLOAD_TOTAL_BYTES were never read (uploads.SizeGuard): say so, not "required".
+        self.oversized = oversized
+        self.fields["files"].required = not oversized
+
+    def clean_files(self) -> list[tuple[str, File]]:
+        accepted = self._check()
+        if not accepted:
+            self.checked.close()
+            refused = "; ".join(f"{name}: {reason}" for name, reason in self.checked.refused)
+            raise forms.ValidationError(f"None of these files can be imported ({refused}).")
+        return accepted
+
+    def _check(self) -> list[tuple[str, File]]:
+        if self.oversized:
+            raise forms.ValidationError(uploads.too_much_sent())
+        try:
+            self.checked = uploads.upload_check(files=self.cleaned_data["files"], user=self.user)
+        except uploads.UploadRefused as refusal:
+            raise forms.ValidationError(str(refusal)) from None
+        return self.checked.accepted
+
+    @property
+    def rejected(self) -> list[tuple[str, str]]:
+        """The files refused one by one, as (name, reason)."""
+        return self.checked.refused if self.checked else []
 
 
-class UploadForm(forms.Form):
+class UploadForm(PageUploadForm):
+    """The admin's upload: the same checks as the pages', into a collection named here (made if new)."""
+
     collection = forms.CharField(
         max_length=100,
         initial="default",
         validators=[collection_name_validator],
-        help_text="Letters, digits, - and _. A file replaces the document of the same name in this collection.",
+        help_text="Letters, digits, - and _. A file replaces the document of the same path in this collection.",
     )
-    # Empty files are let through so the import reports them as empty, like the command does.
-    files = MultipleFileField(allow_empty_file=True)
+    field_order = ["collection", "files"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.rejected: list[tuple[str, str]] = []
-        limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
-        self.fields["files"].help_text = f"{', '.join(SUPPORTED_SUFFIXES)}; at most {limit} each."
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
 
-    def clean_files(self) -> list[UploadedFile]:
-        """Keep the acceptable files; the others go to ``rejected`` so they are reported by name
-        with the import instead of refusing the whole upload for one bad file."""
-        accepted: list[UploadedFile] = []
-        for upload in self.cleaned_data["files"]:
-            name = safe_upload_name(upload.name)
-            problem = _upload_problem(name, upload.size, taken={f.name for f in accepted})
-            if problem:
-                self.rejected.append((_printable_name(name or upload.name), problem))
-            else:
-                upload.name = name
-                accepted.append(upload)
-        return accepted
-
-
-def _printable_name(name: str) -> str:
-    """``name`` with control characters escaped (\\x00, \\u202e): it is stored with the import job
-    (PostgreSQL's JSON refuses NUL) and shown to staff, where an invisible character would mislead."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in name)
-
-
-def _upload_problem(name: str, size: int, *, taken: set[str]) -> str:
-    """Why a file cannot be imported, or "" if it can."""
-    if not name or name.startswith(".") or not name.isprintable():
-        return "not an acceptable file name (empty, hidden or with control characters)"
-    if PurePosixPath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        return f"unsupported file type (supported: {', '.join(SUPPORTED_SUFFIXES)})"
-    if size > settings.MAX_UPLOAD_BYTES:
-        return f"larger than the {filesizeformat(settings.MAX_UPLOAD_BYTES)} limit ({filesizeformat(size)})"
-    if name in taken:
-        return "another file in this upload has the same name"
-    return ""
+    def clean_files(self) -> list[tuple[str, File]]:
+        # The admin names every refused file in its messages and shows the form again if none is left.
+        return self._check()
 
 
 class DocumentSearchForm(forms.Form):

@@ -151,6 +151,21 @@ class Document(models.Model):
     title = models.CharField(max_length=300)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
     metadata = models.JSONField(default=dict, blank=True)
+    # The file as it was imported, in the default storage under a name made of its SHA-256
+    # (originals.py), so an unchanged re-import stores nothing new. Empty for documents imported
+    # before originals were kept.
+    original = models.FileField(max_length=300, blank=True, editable=False)
+    original_size = models.PositiveBigIntegerField(default=0, editable=False, help_text="Bytes of the original.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        # Its index (Django's, as for every foreign key) serves the quota: SUM(original_size) by user.
+        help_text="Who uploaded it from the pages; its original counts against their quota. Empty: imported by staff.",
+    )
     # The mean of its chunks' vectors: what the document as a whole is about. Retrieval blends it
     # into each chunk's score (RETRIEVAL_DOCUMENT_WEIGHT); see refresh_document_embeddings.
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True, editable=False)
@@ -162,6 +177,10 @@ class Document(models.Model):
         constraints = [
             # Re-imports find the existing row by (collection, path).
             models.UniqueConstraint(fields=["collection", "path"], name="document_unique_path"),
+        ]
+        indexes = [
+            # Whether any other document still uses an original before its file is deleted.
+            models.Index(fields=["original"], name="document_original"),
         ]
 
     def __str__(self) -> str:
@@ -236,21 +255,37 @@ class Chunk(models.Model):
 
 class ImportJobKind(models.TextChoices):
     UPLOAD = "upload", "Upload"
+    IMPORT = "import", "Import"
     REEMBED = "reembed", "Re-embed"
 
 
 class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
     PARTLY_FAILED = "partly_failed", "Partly failed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+UNFINISHED_JOB_STATUSES = [ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def unfinished(self) -> "ImportJobQuerySet":
+        return self.filter(status__in=UNFINISHED_JOB_STATUSES)
+
+    def recent(self) -> "ImportJobQuerySet":
+        return self.order_by("-queued_at", "-id")
 
 
 class ImportJob(models.Model):
-    """One change to the knowledge base made from the admin (an upload or a re-embedding), and its outcome.
+    """A change to the knowledge base run by a worker (an upload, an import, a re-embedding), and its outcome.
 
-    For uploads the counts are files; for re-embeddings ``replaced`` counts documents whose vectors
-    changed, ``unchanged`` those already current, and ``chunks_written`` the vectors rewritten.
+    Uploads and imports have one ImportFile per file and count their progress from those rows.
+    A re-embedding has none: ``replaced`` counts documents whose vectors changed, ``unchanged``
+    those already current, ``failed`` those it could not finish, ``chunks_written`` the vectors
+    rewritten and ``errors`` why it stopped; only its one task writes them.
     """
 
     collection = models.CharField(max_length=100)
@@ -258,32 +293,90 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=ImportJobKind.choices)
-    status = models.CharField(max_length=20, choices=ImportJobStatus.choices, default=ImportJobStatus.RUNNING)
-    file_names = models.JSONField(default=list, blank=True, help_text="The files as uploaded, rejected ones too.")
-    added = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
     replaced = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
-    empty = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     chunks_written = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="[path, reason] for each failure.")
-    started_at = models.DateTimeField(auto_now_add=True)
+    errors = models.JSONField(default=list, blank=True, help_text="[collection, reason] when a re-embedding stopped.")
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker first took it.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ImportJobQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-started_at", "-id"]
+        ordering = ["-queued_at", "-id"]
         indexes = [
-            # The job list in the admin: ORDER BY started_at DESC.
-            models.Index(fields=["-started_at"], name="importjob_recent"),
+            # The job list in the admin and a collection's recent jobs: ORDER BY queued_at DESC.
+            models.Index(fields=["collection", "-queued_at"], name="importjob_collection_recent"),
+            models.Index(fields=["-queued_at"], name="importjob_recent"),
         ]
         constraints = [
-            # A job is finished exactly when it is no longer running.
+            # A job is finished exactly when it is neither queued nor running.
             models.CheckConstraint(
-                condition=models.Q(status=ImportJobStatus.RUNNING, finished_at__isnull=True)
-                | (~models.Q(status=ImportJobStatus.RUNNING) & models.Q(finished_at__isnull=False)),
-                name="importjob_finished_unless_running",
+                condition=models.Q(status__in=UNFINISHED_JOB_STATUSES, finished_at__isnull=True)
+                | (~models.Q(status__in=UNFINISHED_JOB_STATUSES) & models.Q(finished_at__isnull=False)),
+                name="importjob_finished_unless_unfinished",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} into {self.collection} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_JOB_STATUSES
+
+
+class ImportFileStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ADDED = "added", "Added"
+    REPLACED = "replaced", "Replaced"
+    UNCHANGED = "unchanged", "Unchanged"
+    EMPTY = "empty", "Empty"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A file in one of these states has been dealt with; "done" in the progress counts.
+FILE_DONE_STATUSES = [
+    ImportFileStatus.ADDED,
+    ImportFileStatus.REPLACED,
+    ImportFileStatus.UNCHANGED,
+    ImportFileStatus.EMPTY,
+    ImportFileStatus.FAILED,
+]
+
+
+class ImportFile(models.Model):
+    """One file of an upload or import job: where its bytes wait in storage, and what became of it.
+
+    A worker imports it in one transaction holding this row's lock, and sets its status in that
+    same transaction: a file is ``pending`` until its document is fully written, never half.
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=500, help_text="The document's path within its collection.")
+    upload = models.CharField(
+        max_length=600, blank=True, help_text="Its bytes' name in the default storage; emptied once imported."
+    )
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    status = models.CharField(max_length=20, choices=ImportFileStatus.choices, default=ImportFileStatus.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it failed, in words.")
+    document = models.ForeignKey(Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    passages = models.PositiveIntegerField(default=0, help_text="Passages written for it.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "path"], name="importfile_unique_path"),
+        ]
+        indexes = [
+            # A worker's next file: WHERE job_id = %s AND status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED.
+            models.Index(fields=["job", "status"], name="importfile_job_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.get_status_display()})"

@@ -9,14 +9,13 @@ every document either fully replaced or untouched.
 import hashlib
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -25,7 +24,16 @@ from documents.chunking import PlannedChunk, chunk_document
 from documents.collections import collection_get_or_create
 from documents.embeddings import MiniLMEmbeddings
 from documents.extract import SUPPORTED_SUFFIXES, ExtractionError, extract
-from documents.models import Chunk, Document, ImportJob, ImportJobKind, ImportJobStatus, refresh_document_embeddings
+from documents.models import (
+    Chunk,
+    Document,
+    ImportFile,
+    ImportFileStatus,
+    ImportJob,
+    ImportJobStatus,
+    refresh_document_embeddings,
+)
+from documents.originals import original_at, original_kept, original_release
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +50,7 @@ MAX_PATH_CHARS = Document._meta.get_field("path").max_length
 class SourceFile:
     location: Path  # where the file is on disk
     path: str  # the document's path: relative to the folder imported, or the file's name
+    uploaded_by: object = None  # the user who uploaded it (its original counts against their quota)
 
 
 @dataclass
@@ -65,6 +74,7 @@ class _Pending:
     title: str
     chunks: list[PlannedChunk]
     metadata: dict
+    data: bytes  # the file's bytes, kept as the document's original
 
 
 def find_source_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
@@ -149,6 +159,11 @@ def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> 
     except OSError as exc:
         report.failed.append((file.path, f"cannot read the file ({exc.strerror or exc})"))
         return None
+    return _prepare_bytes(file, data, known_hash, report)
+
+
+def _prepare_bytes(file: SourceFile, data: bytes, known_hash: str | None, report: ImportReport) -> _Pending | None:
+    """Extract and chunk the bytes read for ``file``; None when there is nothing to embed for it."""
     content_hash = hashlib.sha256(data).hexdigest()
     if content_hash == known_hash:
         report.unchanged.append(file.path)
@@ -167,7 +182,8 @@ def _prepare(file: SourceFile, known_hash: str | None, report: ImportReport) -> 
         report.empty.append(file.path)
         return None
     metadata = {"size_bytes": len(data), "file_type": file.location.suffix.lower().lstrip(".")}
-    return _Pending(file=file, content_hash=content_hash, title=extracted.title[:300], chunks=chunks, metadata=metadata)
+    title = extracted.title[:300]
+    return _Pending(file=file, content_hash=content_hash, title=title, chunks=chunks, metadata=metadata, data=data)
 
 
 def _path_problem(path: str) -> str:
@@ -219,18 +235,21 @@ def _embed_and_store(
 
 
 def _store_document(item: _Pending, vectors: list[list[float]], *, collection: str) -> bool:
-    """Write one document and its chunks atomically; return True if it replaced an older version."""
-    with transaction.atomic():
+    """Write one document, its chunks and its original (originals.py) atomically; True if it replaced one."""
+    original = original_kept(data=item.data, content_hash=item.content_hash, path=item.file.path)
+    with original as name, transaction.atomic():
         # Two imports of the same file at once queue here instead of failing on the unique key.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"document:{collection}:{item.file.path}"])
-        document, created = Document.objects.update_or_create(
-            collection_id=collection,
-            path=item.file.path,
-            defaults={"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata},
-        )
+        previous_original = original_at(collection=collection, path=item.file.path)
+        row = {"title": item.title, "content_hash": item.content_hash, "metadata": item.metadata, "original": name,
+               "original_size": len(item.data), "uploaded_by": item.file.uploaded_by}  # fmt: skip
+        document, created = Document.objects.update_or_create(collection_id=collection, path=item.file.path,
+                                                              defaults=row)  # fmt: skip
         if not created:
             document.chunks.all().delete()
+            if previous_original != name:
+                original_release(previous_original)
         Chunk.objects.bulk_create(
             Chunk(
                 document=document,
@@ -247,77 +266,94 @@ def _store_document(item: _Pending, vectors: list[list[float]], *, collection: s
     return not created
 
 
-def documents_upload(
-    *,
-    files: Sequence[UploadedFile],
-    collection: str,
-    rejected: Sequence[tuple[str, str]] = (),
-    user=None,
-    embeddings: MiniLMEmbeddings | None = None,
-) -> ImportJob:
-    """Import uploaded files into ``collection`` with documents_import, recorded as an ImportJob.
+def stored_files_import(*, files: list[ImportFile], embeddings: MiniLMEmbeddings) -> None:
+    """Import files of one queued job from the default storage, as ``documents_import`` would import
+    them from disk, and record on each file what became of it (status, document, passages, reason).
 
-    The files are written under their base names to a temporary folder that is then imported
-    exactly as ``import_documents`` would import it, so each document's path is its file name.
-    ``rejected`` are files refused before the import (name, reason); they count as failures.
+    Their passages are embedded together, as documents_import pools small files, so that short
+    files do not leave the model idle between tiny batches. The caller holds the files' row locks in
+    a transaction and saves them in it: documents and statuses are committed together, or none is.
     """
-    names = sorted([upload.name for upload in files] + [name for name, _ in rejected])
-    job = ImportJob.objects.create(kind=ImportJobKind.UPLOAD, collection=collection, started_by=user, file_names=names)
+    report = ImportReport()
+    collection = files[0].job.collection
+    paths = [file.path for file in files]
+    known = dict(Document.objects.filter(collection=collection, path__in=paths).values_list("path", "content_hash"))
+    sender = files[0].job.started_by  # an upload's sender (its originals count against their quota); None: a command
+    pending = []
+    for file in files:
+        source = SourceFile(location=Path(file.path), path=file.path, uploaded_by=sender)
+        if (item := _prepare_stored(file, source, known.get(file.path), report)) is not None:
+            pending.append(item)
+    _embed_and_store(pending, collection=collection, embeddings=embeddings, report=report)
+    passages = {item.file.path: len(item.chunks) for item in pending}
+    documents = {d.path: d for d in Document.objects.filter(collection=collection, path__in=paths)}
+    for file in files:
+        file.status, file.reason = _file_outcome(report, file.path)
+        stored = file.status in (ImportFileStatus.ADDED, ImportFileStatus.REPLACED)
+        file.passages = passages[file.path] if stored else 0
+        file.document = documents.get(file.path)
+
+
+def _prepare_stored(file: ImportFile, source: SourceFile, known_hash: str | None, report: ImportReport):
+    problem = _path_problem(file.path)
+    if problem:
+        report.failed.append((file.path, problem))
+        return None
+    limit = settings.MAX_IMPORT_FILE_BYTES
     try:
-        with tempfile.TemporaryDirectory(prefix="ragchat-upload-") as folder:
-            _write_uploads(files, Path(folder))
-            report = documents_import(paths=[Path(folder)], collection=collection, embeddings=embeddings)
-    except Exception as exc:  # recorded on the job, so the person uploading sees it rather than a 500
-        logger.exception("Import job %s stopped", job.pk)
-        report = ImportReport(failed=[("(all files)", f"the import stopped ({type(exc).__name__}: {exc})")])
-    report.failed.extend(rejected)
-    return _import_job_finish(job, report)
+        with default_storage.open(file.upload, "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        report.failed.append((file.path, f"cannot read the stored upload ({exc.strerror or exc})"))
+        return None
+    if len(data) > limit:
+        report.failed.append((file.path, f"larger than the {filesizeformat(limit)} import limit"))
+        return None
+    return _prepare_bytes(source, data, known_hash, report)
 
 
-def _write_uploads(files: Sequence[UploadedFile], folder: Path) -> None:
-    for upload in files:
-        # Only the base name, whatever the form let through: nothing may be written outside ``folder``.
-        with (folder / PurePosixPath(upload.name).name).open("wb") as out:
-            for piece in upload.chunks():
-                out.write(piece)
+def _file_outcome(report: ImportReport, path: str) -> tuple[str, str]:
+    """The ImportFile status and failure reason of ``path`` in ``report``."""
+    reasons = dict(report.failed)
+    if path in reasons:
+        return ImportFileStatus.FAILED, reasons[path]
+    for status, done in [
+        (ImportFileStatus.ADDED, report.added),
+        (ImportFileStatus.REPLACED, report.replaced),
+        (ImportFileStatus.UNCHANGED, report.unchanged),
+    ]:
+        if path in done:
+            return status, ""
+    return ImportFileStatus.EMPTY, ""
 
 
-def _import_job_finish(job: ImportJob, report: ImportReport) -> ImportJob:
-    job.added, job.replaced, job.unchanged = len(report.added), len(report.replaced), len(report.unchanged)
-    job.empty, job.failed, job.chunks_written = len(report.empty), len(report.failed), report.chunks_written
-    job.errors = [[path, reason] for path, reason in report.failed]
-    if not report.failed:
-        job.status = ImportJobStatus.SUCCEEDED
-    elif report.files_seen > len(report.failed):
-        job.status = ImportJobStatus.PARTLY_FAILED
-    else:
-        job.status = ImportJobStatus.FAILED
-    job.finished_at = timezone.now()
-    job.save()
-    return job
-
-
-def collection_reembed(*, collection: str, user=None, embeddings: MiniLMEmbeddings | None = None) -> ImportJob:
-    """Embed every chunk of ``collection`` again with the current model and store the vectors that changed.
+def collection_reembed(*, job: ImportJob, embeddings: MiniLMEmbeddings | None = None) -> ImportJob:
+    """Embed every chunk of the re-embedding ``job``'s collection again with the current model and
+    store the vectors that changed; record the outcome on ``job``.
 
     For after the embedding model changed, or to repair vectors. Chunks are taken in batches by
     primary key and each batch is written in its own transaction, so no lock is held for long and
-    a failure keeps the batches already done. Chunks an import deletes meanwhile simply match no row.
+    a failure (or a killed worker) keeps the batches already done; running it again redoes only
+    what differs. Chunks an import deletes meanwhile simply match no row. Cancelling the job
+    stops it between two batches.
     """
     embeddings = embeddings or MiniLMEmbeddings()
-    job = ImportJob.objects.create(kind=ImportJobKind.REEMBED, collection=collection, started_by=user)
     changed_documents: set[int] = set()
     last_pk, error = 0, ""
     try:
-        while batch := _chunk_batch(collection, after=last_pk):
+        while not _cancelled(job) and (batch := _chunk_batch(job.collection, after=last_pk)):
             changed = _reembed_batch(batch, embeddings)
             job.chunks_written += len(changed)
             changed_documents.update(chunk.document_id for chunk in changed)
             last_pk = batch[-1].pk
     except Exception as exc:  # recorded on the job; the batches before it are kept
-        logger.exception("Re-embedding of collection %s stopped", collection)
+        logger.exception("Re-embedding of collection %s stopped", job.collection)
         error = f"re-embedding stopped ({type(exc).__name__}: {exc})"
     return _reembed_finish(job, changed_documents, last_pk=last_pk, error=error)
+
+
+def _cancelled(job: ImportJob) -> bool:
+    return ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.CANCELLED).exists()
 
 
 def _chunk_batch(collection: str, *, after: int) -> list[Chunk]:
@@ -350,10 +386,16 @@ def _reembed_finish(job: ImportJob, changed: set[int], *, last_pk: int, error: s
         job.errors = [[job.collection, error]]
     job.replaced, job.failed = len(changed - unfinished), len(unfinished)
     job.unchanged = documents.exclude(pk__in=changed | unfinished).count()
-    if not error:
-        job.status = ImportJobStatus.SUCCEEDED
-    else:
-        job.status = ImportJobStatus.PARTLY_FAILED if last_pk else ImportJobStatus.FAILED
-    job.finished_at = timezone.now()
-    job.save()
+    fields = ["replaced", "unchanged", "failed", "chunks_written", "errors"]
+    with transaction.atomic():
+        # A cancel that came meanwhile stays the job's status; the counts say how far it got.
+        if ImportJob.objects.select_for_update().get(pk=job.pk).status != ImportJobStatus.CANCELLED:
+            job.status = ImportJobStatus.SUCCEEDED if not error else _status_after_error(last_pk)
+            job.finished_at = timezone.now()
+            fields += ["status", "finished_at"]
+        job.save(update_fields=fields)
     return job
+
+
+def _status_after_error(last_pk: int) -> str:
+    return ImportJobStatus.PARTLY_FAILED if last_pk else ImportJobStatus.FAILED

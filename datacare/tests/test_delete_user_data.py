@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from conftest import run_command as run
@@ -69,6 +70,19 @@ def test_delete_user_data_deletes_my_documents_and_keeps_collections_shared_with
     team.refresh_from_db()
     assert team.owner is None and team.documents.count() == 1 and role_of(chats.bob, team) == Role.EDITOR
     assert bobs.documents.count() == 1 and Collection.objects.personal_of(chats.bob).get() == bobs
+
+
+def test_delete_user_data_deletes_the_originals_of_my_documents_after_the_commit(
+    chats, alices_collections, django_capture_on_commit_callbacks
+):
+    mine = alices_collections.mine
+    originals = list(Document.objects.filter(collection=mine).values_list("original", flat=True))
+    bobs_original = Document.objects.get(collection=alices_collections.bobs).original.name
+    assert len(originals) == 2 and all(default_storage.exists(name) for name in originals)
+    with django_capture_on_commit_callbacks(execute=True):
+        run("delete_user_data", "alice")
+    assert not any(default_storage.exists(name) for name in originals)
+    assert default_storage.exists(bobs_original)  # his own, and the team's copy of the same bytes
 
 
 def test_delete_user_data_keeping_the_account_still_deletes_my_documents(chats, alices_collections):

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conftest import run_command as run
-from documents.models import Collection
+from documents.models import Collection, Document
 
 
 def test_export_user_data_holds_all_of_the_users_data_and_no_password(chats):
@@ -45,6 +45,11 @@ def test_export_user_data_lists_my_documents_and_the_collections_of_the_user(cha
     documents = [(document["path"], document["title"]) for document in mine["documents"]]
     assert documents == [("diary.md", "Diary"), ("plans/2027.txt", "Plans")]
     assert mine["documents"][0]["metadata"]["file_type"] == "md" and "embedding" not in mine["documents"][0]
+    diary = Document.objects.get(collection=alices_collections.mine, path="diary.md")
+    assert (mine["documents"][0]["original"], mine["documents"][0]["original_size"]) == (
+        diary.original.name,
+        diary.original_size,
+    )
     assert "Bob's notes" not in out and "bob.md" not in out  # his own collection, and the team's document
     assert [(c["name"], c["visibility"]) for c in data["owned_collections"]] == [("team", "private")]
     assert data["memberships"] == []

@@ -7,8 +7,19 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from conftest import make_user
+from documents import tasks
 from documents.collections import collection_share
-from documents.models import EMBEDDING_DIMENSIONS, Chunk, Collection, Document, Role, Visibility
+from documents.models import (
+    EMBEDDING_DIMENSIONS,
+    Chunk,
+    Collection,
+    Document,
+    ImportJob,
+    ImportJobKind,
+    Role,
+    Visibility,
+)
+from documents.tests.workers import Worker
 
 VECTOR = [1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1)
 
@@ -60,3 +71,29 @@ def as_user(client):
         return client
 
     return sign_in
+
+
+def run_jobs() -> None:
+    """Run every unfinished job here, in this process, with the worker's own task functions.
+
+    For tests of what a job does; test_worker.py runs real worker processes."""
+    for job in ImportJob.objects.unfinished().order_by("pk"):
+        if job.kind == ImportJobKind.REEMBED:
+            tasks.reembed_job_run(job.pk)
+        else:
+            tasks.import_job_files(job.pk)
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start a real worker process (workers.Worker) by name; every one is stopped after the test."""
+    started: list[Worker] = []
+
+    def start(name: str, **env: str) -> Worker:
+        worker = Worker(name, tmp_path, **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

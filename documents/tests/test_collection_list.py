@@ -41,12 +41,12 @@ def test_my_documents_comes_first_with_its_count(as_user, garden, alice):
     page = as_user("alice").get(URL).content.decode()
     assert page.index("My documents") < page.index("A handbook")
     assert reverse("documents:collection", args=[mine.name]) in page
-    assert "1 document · Only you" in page and "appears when documents are added" not in page
+    assert "1 document · Only you" in page and "appears with your first upload" not in page
 
 
 def test_before_it_exists_my_documents_is_announced_and_not_made(as_user, garden, alice):
     page = as_user("alice").get(URL).content.decode()
-    assert "My documents" in page and "appears when documents are added for you" in page
+    assert "My documents" in page and "appears with your first upload" in page
     assert "No other collection is shared with you yet." in page
     assert not Collection.objects.filter(personal=True).exists()  # a GET writes nothing
 

@@ -6,18 +6,23 @@ same import are imported all the same, and the documents stored before are neith
 
 import os
 import random
-import tempfile
+from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
 from conftest import KNOWLEDGE_BASE
+from documents import jobs
+from documents.collections import collection_get_or_create
 from documents.forms import UploadForm
+from documents.jobs import upload_job_start
 from documents.models import Document, ImportJob, ImportJobStatus
-from documents.services import documents_import, documents_upload
+from documents.services import documents_import
+from documents.tests.conftest import run_jobs
 from documents.tests.pdf import make_pdf, pdf_with_font_map
 
 UPLOAD_URL = reverse("admin:documents_document_upload")
@@ -194,8 +199,14 @@ def test_a_path_too_long_to_store_is_refused_by_name(knowledge_base, docs_dir):
 @pytest.fixture
 def manuals(db):
     """The collection uploads go to, with documents already stored in it."""
-    kettle = SimpleUploadedFile("kettle.txt", KNOWLEDGE_BASE["kettle.txt"].encode())
-    return documents_upload(files=[kettle], collection="manuals")
+    collection, _ = collection_get_or_create(name="manuals")
+    upload_job_start(collection=collection, user=None, files=[("kettle.txt", kettle_file())])
+    run_jobs()
+    return collection
+
+
+def kettle_file() -> ContentFile:
+    return ContentFile(KNOWLEDGE_BASE["kettle.txt"].encode(), name="kettle.txt")
 
 
 def multipart(files: dict[str, bytes], collection: str = "manuals") -> bytes:
@@ -226,20 +237,23 @@ def test_uploaded_broken_files_are_reported_by_name_and_the_stored_documents_kep
         },
     )
 
-    job = ImportJob.objects.first()
     assert response.status_code == 302
-    assert (job.status, job.added, job.empty, job.failed) == (ImportJobStatus.PARTLY_FAILED, 1, 1, len(files) + 1)
-    reasons = dict(job.errors)
+    run_jobs()
+
+    job = ImportJob.objects.first()
+    statuses = dict(job.files.values_list("path", "status"))
+    assert job.status == ImportJobStatus.PARTLY_FAILED
+    assert (statuses.pop("roses.md"), statuses.pop("empty.txt")) == ("added", "empty")
+    assert set(statuses.values()) == {"failed"} and len(statuses) == len(files) + 1
+    reasons = dict(jobs.job_progress(job).failures)
     assert reasons["kettle.txt"].startswith("binary file")
     for name, _, reason in BROKEN_FILES:
         assert reasons[name].startswith(reason)
     assert without(stored(), "roses.md") == before
 
 
-def test_path_tricks_in_uploaded_file_names_leave_only_a_base_name(staff_client, tmp_path, monkeypatch):
-    # Uploads are written to a temporary folder under tmp_path, so an escape would land beside it.
-    (tmp_path / "uploads").mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "uploads"))
+def test_path_tricks_in_uploaded_file_names_leave_only_a_base_name(staff_client, settings):
+    media = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
     names = {
         "../../escape.txt": "escape.txt",
         "/etc/absolute.txt": "absolute.txt",
@@ -251,8 +265,12 @@ def test_path_tricks_in_uploaded_file_names_leave_only_a_base_name(staff_client,
 
     post_files(staff_client, {name: f"Notes\n\nNotes number {n}.".encode() for n, name in enumerate(names)})
 
+    # The bytes wait in the storage under the job's folder, under names the sent ones do not shape.
+    job = ImportJob.objects.get()
+    waiting = sorted(path.relative_to(media).as_posix() for path in media.rglob("*") if path.is_file())
+    assert waiting == sorted(f"uploads/{job.pk}/{n}-{name}" for n, name in enumerate(names.values(), start=1))
+    run_jobs()
     assert sorted(Document.objects.values_list("path", flat=True)) == sorted(names.values())
-    assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*")] == ["uploads"]
 
 
 def test_a_file_named_only_dots_is_not_imported(staff_client):
@@ -271,15 +289,11 @@ def test_a_file_named_only_dots_is_not_imported(staff_client):
         ("bell\x07.txt", "bell\\x07.txt"),
     ],
 )
-def test_a_file_name_with_control_characters_is_refused_and_recorded_escaped(db, name, shown):
+def test_a_file_name_with_control_characters_is_refused_and_reported_escaped(db, name, shown):
     # The admin's parser already strips these; the form is the guard for any other caller.
     form = UploadForm({"collection": "manuals"}, MultiValueDict({"files": [SimpleUploadedFile(name, b"text")]}))
     assert form.is_valid()
 
-    job = documents_upload(files=form.cleaned_data["files"], rejected=form.rejected, collection="manuals")
-
-    job.refresh_from_db()
-    assert job.file_names == [shown]
-    [(name_shown, reason)] = job.errors
+    assert form.cleaned_data["files"] == []
+    [(name_shown, reason)] = form.rejected
     assert name_shown == shown and reason.startswith("not an acceptable file name")
-    assert job.status == ImportJobStatus.FAILED and not Document.objects.exists()

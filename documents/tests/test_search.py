@@ -154,7 +154,9 @@ def test_every_imported_document_carries_the_mean_direction_of_its_chunks(knowle
 
 
 def test_a_changed_file_and_a_re_embedding_refresh_the_document_vector(knowledge_base, docs_dir):
-    from documents.services import collection_reembed, documents_import
+    from documents.jobs import reembed_job_start
+    from documents.services import documents_import
+    from documents.tests.conftest import run_jobs
 
     (docs_dir / "kettle.txt").write_text("Kettles\n\nA kettle boils water for tea in two minutes.\n")
     documents_import(paths=[docs_dir], collection="default")
@@ -164,7 +166,8 @@ def test_a_changed_file_and_a_re_embedding_refresh_the_document_vector(knowledge
 
     Chunk.objects.filter(pk=chunk.pk).update(embedding=_unit(e0=1))
     refresh_document_embeddings([kettle.pk])
-    collection_reembed(collection="default")
+    reembed_job_start(collection="default")
+    run_jobs()
     kettle.refresh_from_db()
     assert _cosine(kettle.embedding, kettle.chunks.get().embedding) == pytest.approx(1, abs=1e-5)
     assert _cosine(kettle.embedding, _unit(e0=1)) < 0.5

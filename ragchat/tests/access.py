@@ -14,7 +14,7 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
 
 from conversations.models import ChatType, Conversation, Message, MessageSource
-from documents.models import Collection, Document, Membership
+from documents.models import Collection, Document, ImportJob, ImportJobKind, Membership
 
 # --- The URL patterns of the project --------------------------------------------------------------
 
@@ -144,13 +144,17 @@ def text_of(response: HttpResponse) -> str:
 
 def ids_of(message: Message) -> dict:
     """Values for every kwarg of the user URLs, naming the message's rows and the collection and
-    document of its first passage (bobs_message makes that collection Bob's own, private one)."""
+    document of its first passage (bobs_message makes that collection Bob's own, private one), and
+    an import job of that collection."""
+    collection = message.context_used[0]["collection"]
+    job, _ = ImportJob.objects.get_or_create(collection=collection, kind=ImportJobKind.UPLOAD)
     return {
         "conversation_id": message.conversation_id,
         "message_id": message.pk,
         "number": message.context_used[0]["n"],
-        "name": message.context_used[0]["collection"],
+        "name": collection,
         "document_id": message.context_used[0]["document_id"],
+        "job_id": job.pk,  # a job of that collection, queued
     }
 
 

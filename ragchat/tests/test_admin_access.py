@@ -12,10 +12,21 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from conftest import make_user
 from conversations.models import ChatModelConfig, ChatType, Conversation, Message, PromptVersion
-from documents.models import Chunk, Collection, Document, ImportJob, ImportJobKind, ImportJobStatus
+from documents import tasks
+from documents.models import (
+    Chunk,
+    Collection,
+    Document,
+    ImportFile,
+    ImportFileStatus,
+    ImportJob,
+    ImportJobKind,
+    ImportJobStatus,
+)
 from ragchat.tests.access import ADMIN_ROOT, ADMIN_URLS, UrlPattern, by_id, get_and_post, redirects_to
 
 pytestmark = pytest.mark.usefixtures("cheap_rows")
@@ -45,15 +56,17 @@ def admin_rows(bobs_message, bob) -> dict:
         collection="default",
         kind=ImportJobKind.UPLOAD,
         status=ImportJobStatus.SUCCEEDED,
-        file_names=["kettle.txt"],
         finished_at=timezone.now(),
     )
+    ImportFile.objects.create(job=job, path="kettle.txt", status=ImportFileStatus.ADDED)
     return {
         Conversation: bobs_message.conversation,
         Message: bobs_message,
         Document: chunk.document,
         Chunk: chunk,
         ImportJob: job,
+        # procrastinate's own record of a queued task (its admin, read-only).
+        ProcrastinateJob: ProcrastinateJob.objects.get(pk=tasks.import_files.defer(job_id=job.pk)),
         PromptVersion: PromptVersion.objects.create(
             chat_type=ChatType.ANSWER, system_prompt="Answer briefly.", model_config=config
         ),
@@ -123,7 +136,12 @@ STAFF_STATUS = {
     # Records the app makes, which the admin only shows.
     "admin:documents_importjob_add": 403,
     "admin:documents_importjob_delete": 403,
+    "admin:documents_importjob_cancel": 405,  # the job page's buttons post
+    "admin:documents_importjob_retry": 405,
     "admin:documents_chunk_add": 403,
+    # The queue's own rows: procrastinate writes them, its admin only shows them.
+    "admin:procrastinate_procrastinatejob_add": 403,
+    "admin:procrastinate_procrastinatejob_delete": 403,
     "admin:conversations_message_add": 403,
     "admin:conversations_promptversion_delete": 403,  # messages point at the version that answered them
     # django-axes writes these itself when someone logs in.

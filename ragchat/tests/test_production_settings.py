@@ -81,7 +81,18 @@ def test_the_compose_file_wires_the_deployment_the_readme_describes():
     command = (ROOT / "Dockerfile").read_text().split("CMD", 1)[1]
     assert command.index("migrate") < command.index("gunicorn -c gunicorn.conf.py")
     assert services["ollama"]["profiles"] == ["ollama"] and "OLLAMA_HOST" in web["environment"]
-    assert set(compose["volumes"]) >= {"pgdata", "ollama"}
+    assert set(compose["volumes"]) >= {"pgdata", "ollama", "media"}
+
+
+def test_the_compose_worker_runs_the_web_image_with_the_same_database_and_storage():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    web, worker = services["web"], services["worker"]
+    assert worker["build"] == web["build"] and worker["env_file"] == web["env_file"]
+    assert worker["command"] == ["python", "manage.py", "procrastinate", "worker"]
+    assert worker["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
+    assert worker["environment"]["MEDIA_ROOT"] == web["environment"]["MEDIA_ROOT"] == "/app/media"
+    assert "media:/app/media" in worker["volumes"] and "media:/app/media" in web["volumes"]
+    assert worker["depends_on"]["db"]["condition"] == "service_healthy" and "ports" not in worker
 
 
 def test_the_web_port_is_published_on_this_host_only_and_its_proxy_is_trusted():

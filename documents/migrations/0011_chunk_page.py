@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0008_collection_chunk_count'),
+        ('documents', '0010_document_original'),
     ]
 
     operations = [

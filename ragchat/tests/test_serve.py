@@ -1,0 +1,79 @@
+"""`manage.py serve` (what `make run` starts): the web server and a job worker as one command, and a
+worker that dies is not left unnoticed: both stop and the command says which one stopped."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WAIT_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(pid: int) -> dict[int, str]:
+    """The child processes of ``pid`` and their command lines (Linux's /proc)."""
+    found = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def poll(condition, what: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert process.poll() is None, f"serve exited ({process.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.3)
+
+
+def test_a_worker_that_dies_stops_the_web_server_too_and_says_so(tmp_path):
+    port = free_port()
+    environment = {
+        **os.environ,
+        # The worker tests' settings: the test database and a storage folder of this test.
+        "DJANGO_SETTINGS_MODULE": "documents.tests.worker_settings",
+        "TEST_WORKER_DATABASE": connection.settings_dict["NAME"],
+        "TEST_WORKER_MEDIA_ROOT": str(tmp_path),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+    }
+    command = [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}"]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        serve = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=output, stderr=output)
+    try:
+        poll(lambda: answers(f"http://127.0.0.1:{port}/healthz"), "the web server", serve)
+        [worker] = [pid for pid, line in children(serve.pid).items() if "procrastinate worker" in line]
+
+        os.kill(worker, signal.SIGKILL)
+
+        assert serve.wait(timeout=WAIT_SECONDS) == 1
+        assert "The job worker stopped (exit status -9); stopping the other one." in log.read_text()
+        assert not answers(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        if serve.poll() is None:
+            for pid in children(serve.pid):
+                os.kill(pid, signal.SIGKILL)
+            serve.kill()
