@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
@@ -54,8 +54,16 @@ def import_job_files(job_id: int) -> None:
         _job_finish_if_done(job_id)
         return
     embeddings = MiniLMEmbeddings()
-    while _import_next_files(job_id, embeddings):
-        pass
+    while True:
+        try:
+            if not _import_next_files(job_id, embeddings):
+                break
+        except DatabaseError:
+            # The collection deleted while its files were being imported fails their commit (its
+            # documents' foreign key): fail the rest with that reason; any other error is the worker's.
+            if not _collection_gone(job_id):
+                raise
+            break
     _job_finish_if_done(job_id)
 
 
