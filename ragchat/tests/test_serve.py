@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,3 +110,11 @@ def stop_all(serve: subprocess.Popen) -> None:
         for pid in children(serve.pid):
             os.kill(pid, signal.SIGKILL)
         serve.kill()
+
+
+def test_serve_explains_itself_with_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("serve", "--help")
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--bind" in out and "a dead worker never goes unnoticed" in out
