@@ -18,6 +18,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, MessageSource
+from documents.jobs import collection_jobs_delete
 from documents.models import Collection, Document, Membership
 
 # Personal account fields in a user's export; never the password hash, permissions or groups.
@@ -137,7 +138,10 @@ def user_data_delete(*, user, keep_account: bool = False, dry_run: bool = False)
     with transaction.atomic():
         counts = _deleted(conversations.delete()[1])
         # Before the account: the owner key of a collection is SET_NULL, which would leave it owned by nobody.
-        counts = replace(counts, documents=_deleted(Collection.objects.personal_of(user).delete()[1]).documents)
+        personal = Collection.objects.personal_of(user)
+        # Its import jobs name its files (paths, failure reasons): they go with it.
+        collection_jobs_delete(collections=list(personal.values_list("name", flat=True)))
+        counts = replace(counts, documents=_deleted(personal.delete()[1]).documents)
         if not keep_account:
             counts = replace(counts, accounts=_deleted(user.delete()[1]).accounts)
     return counts

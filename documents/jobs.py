@@ -182,6 +182,17 @@ def job_cancel(*, job: ImportJob, user) -> ImportJob:
     return job
 
 
+def collection_jobs_delete(*, collections: list[str]) -> int:
+    """Delete the jobs of these collections (by name), their files' rows and, after the commit, the
+    bytes still waiting in the storage; for when a collection's data goes (a user's "My documents").
+    A worker on one of them finds it gone and stops. Returns how many jobs were deleted."""
+    jobs = ImportJob.objects.filter(collection__in=collections)
+    file_ids = list(ImportFile.objects.filter(job__in=jobs).exclude(upload="").values_list("pk", flat=True))
+    uploads = list(ImportFile.objects.filter(pk__in=file_ids).values_list("upload", flat=True))
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in uploads])
+    return jobs.delete()[1].get(ImportJob._meta.label, 0)
+
+
 def _delete_uploads(file_ids: list[int]) -> None:
     for name in ImportFile.objects.filter(pk__in=file_ids).exclude(upload="").values_list("upload", flat=True):
         default_storage.delete(name)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
@@ -54,15 +54,23 @@ def import_job_files(job_id: int) -> None:
         _job_finish_if_done(job_id)
         return
     embeddings = MiniLMEmbeddings()
-    while _import_next_files(job_id, embeddings):
-        pass
+    while True:
+        try:
+            if not _import_next_files(job_id, embeddings):
+                break
+        except DatabaseError:
+            # The collection deleted while its files were being imported fails their commit (its
+            # documents' foreign key): fail the rest with that reason; any other error is the worker's.
+            if not _collection_gone(job_id):
+                raise
+            break
     _job_finish_if_done(job_id)
 
 
 def _collection_gone(job_id: int) -> bool:
     """If the job's collection was deleted after it was queued, fail its pending files, saying so."""
-    job = ImportJob.objects.get(pk=job_id)
-    if Collection.objects.filter(name=job.collection).exists():
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or Collection.objects.filter(name=job.collection).exists():
         return False
     reason = f"the collection {job.collection!r} was deleted before this file was imported"
     job.files.filter(status=ImportFileStatus.PENDING).update(
@@ -164,9 +172,9 @@ def _job_finish_if_done(job_id: int) -> None:
     """Give the job its final status once no file is pending. The task whose file was the last to
     commit sees none pending, so exactly one of the job's tasks finishes it."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
-        if job.is_finished or job.files.filter(status=ImportFileStatus.PENDING).exists():
-            return
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_finished or job.files.filter(status=ImportFileStatus.PENDING).exists():
+            return  # deleted meanwhile (with its collection's data), finished, or another task's to finish
         statuses = set(job.files.values_list("status", flat=True))
         if ImportFileStatus.FAILED not in statuses:
             job.status = ImportJobStatus.SUCCEEDED

@@ -328,8 +328,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "concurrency": env.int("WORKER_CONCURRENCY", default=1),
     "update_heartbeat_interval": max(0.5, JOB_STALLED_AFTER / 4),
     "stalled_worker_timeout": JOB_STALLED_AFTER,
-    # Kept for the record of what ran; `manage.py procrastinate` can list them.
-    "delete_jobs": "never",
+    # ImportJob rows are the record of what ran: the queue's own row of a task that succeeded is
+    # deleted, so its table does not grow forever; failed ones stay, for the admin's Procrastinate page.
+    "delete_jobs": "successful",
 }
 # procrastinate's admin pages list its raw jobs, read-only; ragchat's own are under Import jobs.
 PROCRASTINATE_READONLY_MODELS = True

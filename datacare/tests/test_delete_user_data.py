@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
@@ -9,7 +10,8 @@ from conftest import run_command as run
 from conversations.models import Conversation, Message, MessageSource
 from datacare import services
 from documents.collections import role_of
-from documents.models import Chunk, Collection, Document, Role
+from documents.jobs import upload_job_start
+from documents.models import Chunk, Collection, Document, ImportFile, ImportJob, Role
 
 
 def snapshot(user) -> dict:
@@ -90,3 +92,18 @@ def test_delete_user_data_keeping_the_account_still_deletes_my_documents(chats, 
     assert ", 2 personal document(s)" in out
     assert not Collection.objects.personal_of(chats.alice).exists()
     assert Collection.objects.get(name="team").owner == chats.alice
+
+
+def test_delete_user_data_deletes_the_jobs_of_my_documents_and_the_bytes_they_kept(
+    chats, alices_collections, django_capture_on_commit_callbacks
+):
+    mine, team = alices_collections.mine, alices_collections.team
+    kept = upload_job_start(collection=mine, user=chats.alice, files=[("diary-2.md", ContentFile(b"# Secret"))])
+    upload_job_start(collection=team, user=chats.alice, files=[("team.md", ContentFile(b"# Team"))])
+    waiting = ImportFile.objects.get(job=kept).upload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run("delete_user_data", "alice")
+
+    assert not ImportJob.objects.filter(pk=kept.pk).exists() and not default_storage.exists(waiting)
+    assert list(ImportJob.objects.values_list("collection", flat=True)) == ["team"]  # a shared collection's record

@@ -151,6 +151,7 @@ def test_the_help_says_where_documents_go(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--owner USER alone imports into that user's personal collection, “My documents”" in help_text
     assert "A personal collection is always private." in help_text
+    assert "--queue" in help_text and "a worker (`make worker`) imports them" in help_text
 
 
 def test_without_owner_or_collection_documents_go_to_default_as_before(import_command, docs_dir):

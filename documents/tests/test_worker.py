@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from conftest import KNOWLEDGE_BASE
 from documents import jobs
 from documents.collections import collection_get_or_create
-from documents.models import Chunk, Document, ImportFileStatus, ImportJob, ImportJobStatus
+from documents.models import Chunk, Collection, Document, ImportFileStatus, ImportJob, ImportJobStatus
 from documents.tests.workers import block, feed, is_locked, stored_path, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -157,3 +157,19 @@ def test_two_workers_share_a_job_and_import_each_file_exactly_once(start_worker,
         assert imports == 1, name
     assert f"importing {names[0]}\n" in logs["one"] and f"importing {names[1]}\n" in logs["two"]
     assert_whole_documents(job)
+
+
+def test_a_collection_deleted_while_its_files_are_imported_fails_them_with_the_reason(start_worker):
+    job = start_job(["kettle.txt", "roses.md"])
+    first = job.files.get(path="kettle.txt")
+    pipe = block(first)
+    worker = start_worker("orphaned")
+    wait_for(lambda: is_locked(first), "the worker to be inside the first file", [worker])
+
+    Collection.objects.filter(name="kitchen").delete()
+    feed(pipe, NOTES["kettle.txt"])
+    wait_for(lambda: finished(job), "the job to finish", [worker])
+
+    assert job.status == ImportJobStatus.FAILED and not Document.objects.exists()
+    reasons = set(job.files.values_list("reason", flat=True))
+    assert reasons == {"the collection 'kitchen' was deleted before this file was imported"}

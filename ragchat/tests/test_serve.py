@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +49,8 @@ def poll(condition, what: str, process: subprocess.Popen) -> None:
         time.sleep(0.3)
 
 
-def test_a_worker_that_dies_stops_the_web_server_too_and_says_so(tmp_path):
+def start_serve(tmp_path) -> tuple[subprocess.Popen, int, Path]:
+    """`manage.py serve` on a free port, once its web server answers; with its log file."""
     port = free_port()
     environment = {
         **os.environ,
@@ -63,8 +65,20 @@ def test_a_worker_that_dies_stops_the_web_server_too_and_says_so(tmp_path):
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         serve = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=output, stderr=output)
+    poll(lambda: answers(f"http://127.0.0.1:{port}/healthz"), "the web server", serve)
+    return serve, port, log
+
+
+def running(pid: int) -> bool:
     try:
-        poll(lambda: answers(f"http://127.0.0.1:{port}/healthz"), "the web server", serve)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_that_dies_stops_the_web_server_too_and_says_so(tmp_path):
+    serve, port, log = start_serve(tmp_path)
+    try:
         [worker] = [pid for pid, line in children(serve.pid).items() if "procrastinate worker" in line]
 
         os.kill(worker, signal.SIGKILL)
@@ -73,7 +87,34 @@ def test_a_worker_that_dies_stops_the_web_server_too_and_says_so(tmp_path):
         assert "The job worker stopped (exit status -9); stopping the other one." in log.read_text()
         assert not answers(f"http://127.0.0.1:{port}/healthz")
     finally:
-        if serve.poll() is None:
-            for pid in children(serve.pid):
-                os.kill(pid, signal.SIGKILL)
-            serve.kill()
+        stop_all(serve)
+
+
+def test_sigterm_stops_both_and_each_finishes_first(tmp_path):
+    serve, port, log = start_serve(tmp_path)
+    try:
+        both = list(children(serve.pid))
+
+        serve.send_signal(signal.SIGTERM)
+
+        assert serve.wait(timeout=WAIT_SECONDS) == 0
+        assert "Stopping the web server and the job worker" in log.read_text()
+        assert "Stop requested" in log.read_text()  # the worker's graceful stop, not a kill
+        assert len(both) == 2 and not any(running(pid) for pid in both)
+    finally:
+        stop_all(serve)
+
+
+def stop_all(serve: subprocess.Popen) -> None:
+    if serve.poll() is None:
+        for pid in children(serve.pid):
+            os.kill(pid, signal.SIGKILL)
+        serve.kill()
+
+
+def test_serve_explains_itself_with_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("serve", "--help")
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--bind" in out and "a dead worker never goes unnoticed" in out

@@ -18,9 +18,10 @@ POLL_SECONDS = 0.5
 class Command(BaseCommand):
     help = (
         "Run the web server (gunicorn with gunicorn.conf.py) and a job worker (manage.py procrastinate "
-        "worker) together. Ctrl+C stops both. If either stops by itself, the other is stopped too and the "
-        "command says which one stopped and exits with status 1, so a dead worker never goes unnoticed. "
-        "In production run them as separate services instead (docker-compose.yml: web and worker)."
+        "worker) together. Ctrl+C (or SIGTERM) stops both, each finishing what it is doing. If either "
+        "stops by itself, the other is stopped too and the command says which one stopped and exits with "
+        "status 1, so a dead worker never goes unnoticed. In production run them as separate services "
+        "instead (docker-compose.yml: web and worker)."
     )
 
     def add_arguments(self, parser):
@@ -35,9 +36,13 @@ class Command(BaseCommand):
             "web server": _start([gunicorn, "-c", "gunicorn.conf.py", "ragchat.wsgi"], environment),
             "job worker": _start([sys.executable, "manage.py", "procrastinate", "worker"], environment),
         }
+        # Ctrl+C (SIGINT) or SIGTERM reach this process alone (the children have sessions of their
+        # own), and each child is asked to stop once: a second signal would cut the job worker's file short.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _raise_stop)
         try:
             stopped = _wait_for_either(processes)
-        except KeyboardInterrupt:  # Ctrl+C reached both children too: they are stopping already
+        except _Stop:
             self.stderr.write("Stopping the web server and the job worker…")
             _stop(processes)
             return
@@ -47,8 +52,16 @@ class Command(BaseCommand):
         raise CommandError(f"The {name} stopped by itself; see its messages above.", returncode=1)
 
 
+class _Stop(Exception):
+    """Raised by the signal handler: this command was asked to stop."""
+
+
+def _raise_stop(signum, frame) -> None:
+    raise _Stop(signum)
+
+
 def _start(command: list[str], environment: dict) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment)
+    return subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, start_new_session=True)
 
 
 def _wait_for_either(processes: dict[str, subprocess.Popen]) -> tuple[str, int]:
