@@ -21,6 +21,7 @@ from conversations import answering, services, sidebar
 from conversations.forms import ConversationForm, ConversationSearchForm, FeedbackForm, QuestionForm, StartForm
 from conversations.models import Conversation, Message
 from documents.models import Chunk, Collection
+from documents.originals import original_url
 from ragchat.ratelimit import RateLimit
 
 CONVERSATIONS_PER_PAGE = 20
@@ -260,8 +261,9 @@ def passage_detail(request: HttpRequest, conversation_id: int, message_id: int, 
         raise Http404("This passage's collection is no longer shared with you.")
     chunk = Chunk.objects.select_related("document").filter(pk=cited.chunk_id).first()
     document_chunks = chunk.document.chunks.only("pk", "position", "heading", "text") if chunk else []
+    original = original_url(chunk.document, chunk.page) if chunk else ""
     context = {"conversation": message.conversation, "message": message, "number": number, "cited": cited,
-               "chunk": chunk, "document_chunks": document_chunks}  # fmt: skip
+               "chunk": chunk, "document_chunks": document_chunks, "original_url": original}  # fmt: skip
     return render(request, "conversations/passage.html", context)
 
 

@@ -17,12 +17,25 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.urls import reverse
 
 from documents.models import Document
 
 ORIGINALS_FOLDER = "originals"
 # Suffixes kept on stored names (for content types and downloads); anything odder is dropped.
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def original_url(document: Document, page: int | None = None) -> str:
+    """The address of ``document``'s original file ("" when none was kept), opened at ``page`` where a
+    browser can open a file at a page: its PDF viewer reads ``#page=N``. Other formats' pages (a
+    presentation's slides) are named in the citation, but a download cannot be opened at one."""
+    if not document.original:
+        return ""
+    url = reverse("documents:document_original", args=[document.collection_id, document.pk])
+    if page and PurePosixPath(document.path).suffix.lower() == ".pdf":
+        url += f"#page={page}"
+    return url
 
 
 def original_name(*, content_hash: str, path: str) -> str:

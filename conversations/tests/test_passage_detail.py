@@ -6,7 +6,7 @@ from django.urls import reverse
 from conftest import answer_question, make_user
 from conversations import services
 from documents.collections import collection_get_or_create, collection_share, collection_unshare
-from documents.models import Collection, Role, Visibility
+from documents.models import Chunk, Collection, Document, Role, Visibility
 from documents.services import documents_import
 from documents.tests.pdf import make_pdf_pages
 
@@ -85,3 +85,15 @@ def test_the_sources_citation_and_passage_name_the_pdf_page(alice, alice_client,
     assert 'title="Open passage 1: harbour-report.pdf, p. 2"' in chat  # the citation
     passage = alice_client.get(passage_url(message)).content.decode()
     assert "harbour-report.pdf, p. 2 · collection default" in passage
+    # The original is kept by the import, so the passage opens it at its page in the browser's viewer.
+    document = message.passage(1)
+    original = reverse(
+        "documents:document_original", args=["default", Chunk.objects.get(pk=document.chunk_id).document_id]
+    )
+    assert f'href="{original}#page=2">Open the original (harbour-report.pdf, p. 2)</a>' in passage
+
+
+def test_a_passage_whose_document_kept_no_original_offers_none(alice_client, alices_message):
+    Document.objects.update(original="")
+    passage = alice_client.get(passage_url(alices_message)).content.decode()
+    assert "Open the original" not in passage and "Open the whole document" in passage
