@@ -46,7 +46,7 @@ lock: install-dev
 	     -e "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
 	     .env.example > .env
 
-# The embedding model's ONNX export (EMBEDDING_BACKEND onnx and onnx-int8, the default), made from
+# The embedding model's ONNX export (EMBEDDING_BACKEND onnx, the default, and onnx-int8), made from
 # the bundled weights in about a minute the first time; later runs find it up to date in seconds.
 # DEBUG only spares it a SECRET_KEY: it touches no data.
 embeddings: install

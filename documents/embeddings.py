@@ -3,9 +3,9 @@
 ``EMBEDDING_BACKEND`` chooses how the same weights are run:
 
 - ``torch``: sentence-transformers on PyTorch, the model as shipped (fp32);
-- ``onnx``: ONNX Runtime on the model exported from those weights (fp32; ``embeddings_onnx.py``);
-- ``onnx-int8``: the same export with its weights quantised to int8 (the default: see README,
-  "Embedding speed", for why).
+- ``onnx``: ONNX Runtime on the model exported from those weights (fp32; ``embeddings_onnx.py``),
+  the default (README, "Embedding speed", says why);
+- ``onnx-int8``: the same export with its weights quantised to int8.
 
 The ONNX backends never import torch or sentence-transformers, so a web worker holds neither.
 Word pieces are counted by the model's own Rust tokenizer (``tokenizers``), with every backend.
@@ -90,7 +90,7 @@ def get_model():
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    # Length counting for chunking tokenizes whole sections; the "longer than 256" warning is expected.
+    # Passages past 256 word pieces are cut by design (chunking keeps them under); no warning each time.
     transformers_logging.set_verbosity_error()
     return SentenceTransformer(model_path(), device="cpu")
 
