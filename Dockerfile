@@ -20,6 +20,8 @@ RUN pip install --no-cache-dir --no-deps torch==2.13.0+cpu --index-url https://d
 
 COPY . .
 RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
+# The embedding model's ONNX export (EMBEDDING_BACKEND's default), made here from the bundled weights.
+RUN DEBUG=true python manage.py embeddings_export
 
 # The folder uploads wait in (a volume shared with the worker, docker-compose.yml), the app user's.
 RUN useradd --create-home ragchat && mkdir -p /app/media && chown ragchat /app/media

@@ -13,7 +13,7 @@ COVERAGE_FLOOR ?= 95
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: install install-dev lock run worker migrate sample chromium test lint deploy-check
+.PHONY: install install-dev lock run worker migrate embeddings sample chromium test lint deploy-check
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,13 @@ lock: install-dev
 	     -e "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
 	     .env.example > .env
 
-migrate: install .env
+# The embedding model's ONNX export (EMBEDDING_BACKEND onnx, the default, and onnx-int8), made from
+# the bundled weights in about a minute the first time; later runs find it up to date in seconds.
+# DEBUG only spares it a SECRET_KEY: it touches no data.
+embeddings: install
+	DEBUG=true $(PY) manage.py embeddings_export
+
+migrate: install .env embeddings
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
@@ -78,7 +84,7 @@ deploy-check: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # Set up everything on a fresh machine and run the whole test suite.
-test: install-dev chromium deploy-check
+test: install-dev chromium deploy-check embeddings
 	$(VENV)/bin/ruff check .
 	@# Production settings, except TLS redirects: the test servers speak plain HTTP on localhost.
 	DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false \

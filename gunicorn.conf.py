@@ -12,7 +12,7 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
-# One worker per core is enough: each one holds the embedding model (about 300 MB), and threads
+# One worker per core is enough: each one holds the embedding model (README, "Embedding speed"), and threads
 # give the concurrency for waiting on the database and on remote chat models.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -33,24 +33,37 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # The request id links access lines with the app's own log lines and with stored messages.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 
-# Torch starts one thread per core in every worker; with several workers they fight for the same
-# cores. Bound them so workers × torch threads stays near the number of cores.
-TORCH_THREADS = int(os.environ.get("TORCH_THREADS", max(1, (os.cpu_count() or 2) // workers)))
+# The embedding model's runtime (torch, or ONNX Runtime) starts one thread per core in every worker;
+# with several workers they fight for the same cores. Bound them so workers × threads stays near
+# the number of cores. TORCH_THREADS is the name this setting had before the ONNX backends.
+EMBEDDING_THREADS = int(
+    os.environ.get("EMBEDDING_THREADS") or os.environ.get("TORCH_THREADS") or max(1, (os.cpu_count() or 2) // workers)
+)
 
 
 def post_fork(server, worker):
-    # Before torch is imported in this worker, so its OpenMP pool starts at this size.
-    os.environ["OMP_NUM_THREADS"] = str(TORCH_THREADS)
-    os.environ["MKL_NUM_THREADS"] = str(TORCH_THREADS)
+    # Before the app's settings are read and torch is imported in this worker, so both see it
+    # (torch's OpenMP pool starts at this size; ONNX Runtime reads EMBEDDING_THREADS).
+    os.environ["EMBEDDING_THREADS"] = str(EMBEDDING_THREADS)
+    os.environ["OMP_NUM_THREADS"] = str(EMBEDDING_THREADS)
+    os.environ["MKL_NUM_THREADS"] = str(EMBEDDING_THREADS)
 
 
 def post_worker_init(worker):
     """Load the embedding model before the worker takes requests, so the first question is not
-    slow and /readyz is true from the start."""
-    import torch
+    slow and /readyz is true from the start. With an ONNX backend, torch is never imported."""
+    from django.conf import settings
 
     from documents import embeddings
 
-    torch.set_num_threads(TORCH_THREADS)
-    embeddings.get_model()
-    worker.log.info("Worker %s ready: embedding model loaded, torch threads %s", worker.pid, TORCH_THREADS)
+    if settings.EMBEDDING_BACKEND == embeddings.TORCH:
+        import torch
+
+        torch.set_num_threads(EMBEDDING_THREADS)
+    embeddings.get_encoder()
+    worker.log.info(
+        "Worker %s ready: embedding model loaded (%s), %s threads",
+        worker.pid,
+        settings.EMBEDDING_BACKEND,
+        EMBEDDING_THREADS,
+    )

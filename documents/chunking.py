@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from documents.embeddings import get_model, token_count
+from documents.embeddings import counting_tokenizer, token_count
 from documents.extract import ExtractedDocument
 
 HEADING_SEPARATOR = " › "
@@ -43,8 +43,7 @@ MAX_HEADING_TOKENS = MODEL_MAX_TOKENS - MIN_TEXT_TOKENS
 
 def _fit_heading(heading: str) -> str:
     """The heading cut after its first MAX_HEADING_TOKENS word pieces."""
-    pieces = get_model().tokenizer(heading, add_special_tokens=False, return_offsets_mapping=True)
-    offsets = pieces["offset_mapping"]
+    offsets = counting_tokenizer().encode(heading, add_special_tokens=False).offsets
     if len(offsets) <= MAX_HEADING_TOKENS:
         return heading
     return heading[: offsets[MAX_HEADING_TOKENS - 1][1]].rstrip()

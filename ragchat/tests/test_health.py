@@ -11,7 +11,7 @@ def test_healthz_answers_without_touching_the_database(client):
 
 
 def test_readyz_reports_the_database_pgvector_and_the_loaded_model(client, db):
-    embeddings.get_model()
+    embeddings.get_encoder()
     response = client.get(reverse("readyz"))
     body = response.json()
     assert response.status_code == 200, body
@@ -19,18 +19,24 @@ def test_readyz_reports_the_database_pgvector_and_the_loaded_model(client, db):
     assert body["pgvector"].startswith("0.")
 
 
-def test_readyz_is_503_until_the_worker_has_its_model(client, db):
-    embeddings.get_model.cache_clear()
-    try:
-        response = client.get(reverse("readyz"))
-        assert response.status_code == 503 and response.json()["embeddings"] == "not loaded"
-    finally:
-        embeddings.get_model()
+def test_readyz_is_503_until_the_worker_has_its_model(client, db, monkeypatch):
+    monkeypatch.setattr(embeddings, "_encoders", {})
+    response = client.get(reverse("readyz"))
+    assert response.status_code == 503 and response.json()["embeddings"] == "not loaded"
+
+
+def test_readyz_wants_the_configured_backend_not_another(client, db, settings, monkeypatch):
+    monkeypatch.setattr(embeddings, "_encoders", {})
+    settings.EMBEDDING_BACKEND = "onnx"
+    embeddings.get_encoder("onnx-int8")
+    assert client.get(reverse("readyz")).status_code == 503
+    embeddings.get_encoder()
+    assert client.get(reverse("readyz")).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)
 def test_readyz_is_503_when_the_database_cannot_be_reached(client, unreachable_database):
-    embeddings.get_model()
+    embeddings.get_encoder()
     with unreachable_database():
         response = client.get(reverse("readyz"))
     assert response.status_code == 503
