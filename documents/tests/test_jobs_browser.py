@@ -35,3 +35,22 @@ def test_the_jobs_panel_follows_a_job_live_and_then_shows_its_documents(page, li
     expect(page.locator(".documents-table")).to_contain_text("garden/roses.md", timeout=WAIT_SECONDS * 1000)
     expect(page.locator(".documents-table")).to_contain_text("kettle.txt")
     expect(panel).to_contain_text("Succeeded · 2 of 2 files")
+
+
+def test_files_chosen_for_the_next_upload_survive_the_end_of_a_job(page, live_server, start_worker, tmp_path):
+    alice = make_user("alice")
+    mine = personal_collection(alice)
+    job = upload_job_start(collection=mine, user=alice, files=[("kettle.txt", ContentFile(b"Descale monthly."))])
+    pipe = block(job.files.get())
+
+    log_in(page, live_server, "alice")
+    page.goto(live_server.url + reverse("documents:collection", args=[mine.name]))
+    (tmp_path / "next.txt").write_text("The next file to upload.")
+    page.locator('input[type="file"]').set_input_files(tmp_path / "next.txt")
+    start_worker("browser")
+    feed(pipe, "Descale the kettle monthly.")
+
+    panel = page.locator("#jobs")
+    expect(panel).to_contain_text("Succeeded · 1 of 1 files", timeout=WAIT_SECONDS * 1000)
+    # The page was not reloaded: the chosen file is still there, ready to be sent.
+    assert page.locator('input[type="file"]').evaluate("input => input.files[0].name") == "next.txt"

@@ -1,6 +1,7 @@
 // The jobs panel of a collection page (templates/documents/_jobs.html). While a job is queued or
 // running, ask the server for the panel again every few seconds and show it; once none is left
-// running, reload the page so its document list shows what was imported. Without JavaScript the
+// running, reload the page so its document list shows what was imported (unless files are chosen for
+// the next upload: then the finished panel is shown and the list waits). Without JavaScript the
 // panel is right as of the last page load.
 "use strict";
 
@@ -22,7 +23,8 @@ async function refresh(panel) {
     setTimeout(() => refresh(panel), RETRY_MS);
     return;
   }
-  if (!data.active) {
+  // Reloading would drop files chosen for the next upload: then show the finished panel instead.
+  if (!data.active && !filesChosen()) {
     window.location.reload();
     return;
   }
@@ -31,6 +33,10 @@ async function refresh(panel) {
   const fresh = template.content.firstElementChild;
   panel.replaceWith(fresh);
   watch(fresh);
+}
+
+function filesChosen() {
+  return [...document.querySelectorAll('input[type="file"]')].some((input) => input.files.length > 0);
 }
 
 document.querySelectorAll("#jobs").forEach(watch);
