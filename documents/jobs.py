@@ -70,7 +70,7 @@ def import_job_start(*, collection: Collection, files: Iterable[tuple[str, File]
 
 
 def reembed_job_start(*, collection: str, user=None) -> ImportJob:
-    """Queue the re-embedding of every passage of ``collection`` (services.collection_reembed)."""
+    """Queue the re-embedding of every passage of ``collection`` (reembedding.collection_reembed)."""
     with transaction.atomic():
         job = ImportJob.objects.create(kind=ImportJobKind.REEMBED, collection=collection, started_by=user)
         transaction.on_commit(lambda: tasks.reembed_collection.defer(job_id=job.pk))

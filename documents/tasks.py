@@ -18,7 +18,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from documents import services
+from documents import reembedding, services
 from documents.embeddings import MiniLMEmbeddings
 from documents.models import Collection, ImportFile, ImportFileStatus, ImportJob, ImportJobStatus
 
@@ -80,9 +80,9 @@ def _collection_gone(job_id: int) -> bool:
 
 
 def reembed_job_run(job_id: int) -> None:
-    """Run the re-embedding job ``job_id`` (services.collection_reembed)."""
+    """Run the re-embedding job ``job_id`` (reembedding.collection_reembed)."""
     if _job_start(job_id):
-        services.collection_reembed(job=ImportJob.objects.get(pk=job_id))
+        reembedding.collection_reembed(job=ImportJob.objects.get(pk=job_id))
 
 
 @app.task(name="documents.import_files", queue=IMPORT_QUEUE)

@@ -27,7 +27,7 @@ def test_export_dataset_has_answered_visible_exchanges_with_stable_pseudonymous_
     }  # fmt: skip
     assert (roses["feedback"], roses["feedback_comment"], roses["expected_source"]) == (1, "Spot on", None)
     assert roses["created_at"] == timezone.localdate(chats.up.created_at).isoformat()
-    assert set(roses["sources"][0]) == {"n", "path", "title", "heading", "collection", "score", "similarity"}
+    assert set(roses["sources"][0]) == {"n", "path", "title", "heading", "page", "collection", "score", "similarity"}
     assert roses["sources"][0]["path"] == "garden/roses.md"
     assert by_question["How do I descale the kettle?"]["feedback"] == -1
     assert "Exported 3 answered message(s) (1 rated up, 1 rated down)" in err

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import KNOWLEDGE_BASE, make_user
-from documents import jobs, services
+from documents import jobs, reembedding, services
 from documents.embeddings import MiniLMEmbeddings
 from documents.models import (
     Chunk,
@@ -288,7 +288,7 @@ def test_reembedding_rewrites_stale_vectors_of_the_whole_collection_only(staff_c
     stale = Chunk.objects.filter(document__collection="default", document__path="garden/roses.md").first()
     other = Chunk.objects.get(document__collection="other")
     Chunk.objects.filter(pk__in=[stale.pk, other.pk]).update(embedding=[0.0] * 384)
-    monkeypatch.setattr(services, "EMBED_POOL_CHUNKS", 2)  # several batches even for this small collection
+    monkeypatch.setattr(reembedding, "REEMBED_BATCH_CHUNKS", 2)  # several batches even for this small collection
 
     reembed(staff_client, Document.objects.filter(collection="default", path="kettle.txt"))
     run_jobs()
