@@ -12,7 +12,7 @@ from conftest import make_user
 from documents.collections import collection_share
 from documents.models import Collection, Document, Role
 from documents.tests.workers import WAIT_SECONDS
-from ragchat.tests.browser import BROWSER_TESTS, log_in
+from ragchat.tests.browser import BROWSER_TESTS, log_in, screenshot
 
 pytestmark = BROWSER_TESTS
 
@@ -59,6 +59,7 @@ def test_an_editor_drops_files_and_watches_the_worker_import_them(page, live_ser
     # jobs.js reloads the page once nothing is running, and the documents are listed.
     expect(page.locator(".documents-table tbody tr td:first-child")).to_have_text(["Compost", "Seed swap"])
     assert set(Document.objects.values_list("uploaded_by__username", flat=True)) == {"alice"}
+    screenshot(page, "upload")
 
 
 def test_a_first_upload_through_the_file_chooser_makes_my_documents(page, live_server, start_worker):
