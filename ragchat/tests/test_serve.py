@@ -50,7 +50,8 @@ def poll(condition, what: str, process: subprocess.Popen) -> None:
 
 
 def start_serve(tmp_path) -> tuple[subprocess.Popen, int, Path]:
-    """`manage.py serve` on a free port, once its web server answers; with its log file."""
+    """`manage.py serve` on a free port, once its web server answers and its worker has started (and
+    so handles SIGTERM: a worker stopped before that simply dies); with its log file."""
     port = free_port()
     environment = {
         **os.environ,
@@ -66,6 +67,7 @@ def start_serve(tmp_path) -> tuple[subprocess.Popen, int, Path]:
     with log.open("wb") as output:
         serve = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=output, stderr=output)
     poll(lambda: answers(f"http://127.0.0.1:{port}/healthz"), "the web server", serve)
+    poll(lambda: "Starting worker" in log.read_text(), "the job worker", serve)
     return serve, port, log
 
 
