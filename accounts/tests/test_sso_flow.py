@@ -1,0 +1,184 @@
+"""Single sign-on against a real OpenID Connect provider (oidc_server.py: django-oauth-toolkit in a
+process of its own), through ragchat's live server, with an HTTP client that follows the redirects
+and fills in the provider's log-in form as a browser would."""
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.models import OidcIdentity
+from accounts.tests.oidc_server import CLIENT_ID, CLIENT_SECRET, OidcProvider, sign_in
+from conftest import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def provider(live_server, django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        provider = OidcProvider(tmp_path_factory.mktemp("oidc"))
+    provider.client(redirect_uri=live_server.url + "/oidc/callback/", logout_uri=live_server.url + reverse("login"))
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def sso(settings, provider):
+    """ragchat trusting the provider: only its issuer configured, the endpoints discovered."""
+    settings.OIDC_ENABLED = True
+    settings.OIDC_PROVIDER_NAME = "Example SSO"
+    settings.OIDC_ISSUER = provider.issuer
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_RP_SCOPES = "openid email profile groups"
+    settings.OIDC_GROUPS_MAP = {"finance-team": "accounting", "everyone": "staff-all"}
+    # The client speaks plain HTTP to the live server, where no client sends a Secure cookie back.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    return provider
+
+
+@pytest.fixture
+def start_url(live_server):
+    return live_server.url + reverse("oidc_authentication_init")
+
+
+def signed_in_as(session: requests.Session, live_server) -> str | None:
+    """Who the chat page greets in this session; None when it sends the visitor to log in."""
+    page = session.get(live_server.url + reverse("conversations:list"), allow_redirects=False, timeout=30)
+    if page.status_code == 302:
+        return None
+    return page.text.split('<span class="who">')[1].split("</span>")[0]
+
+
+def test_the_first_sign_in_makes_the_user_with_the_mapped_groups(sso, start_url, live_server):
+    sso.user("carol", groups=["finance-team", "not-mapped"], email="carol@example.org")
+    session = requests.Session()
+
+    chat = sign_in(session, start_url, "carol")
+
+    assert chat.url == live_server.url + reverse("conversations:list")
+    assert signed_in_as(session, live_server) == "carol"
+    identity = OidcIdentity.objects.select_related("user").get()
+    user = identity.user
+    assert (user.username, user.email, user.first_name) == ("carol", "carol@example.org", "Carol")
+    assert identity.issuer == sso.issuer and identity.subject.isdigit()  # the provider's sub: its user id
+    assert {group.name for group in user.groups.all()} == {"accounting"}
+    assert not user.has_usable_password()  # no password of ours to guess or to phish
+
+
+def test_the_next_sign_in_follows_the_provider_groups_and_keeps_those_staff_gave(sso, start_url, live_server):
+    sso.user("dan", groups=["finance-team"])
+    sign_in(requests.Session(), start_url, "dan")
+    user = OidcIdentity.objects.get().user
+    user.groups.add(Group.objects.create(name="reviewers"))  # by hand, in the admin
+    sso.user("dan", groups=["everyone"])  # moved at the provider
+
+    session = requests.Session()
+    sign_in(session, start_url, "dan")
+
+    assert signed_in_as(session, live_server) == "dan"
+    assert OidcIdentity.objects.count() == 1
+    assert {group.name for group in user.groups.all()} == {"staff-all", "reviewers"}
+
+
+def test_a_local_account_with_the_same_address_is_not_taken_over(sso, start_url, live_server, client):
+    local = make_user("erin", email="erin@example.org")
+    sso.user("erin", groups=[], email="erin@example.org")
+    session = requests.Session()
+
+    sign_in(session, start_url, "erin")
+
+    assert signed_in_as(session, live_server) == "erin-2"
+    assert OidcIdentity.objects.get().user != local
+    assert not local.oidc_identities.exists()
+    # The local account logs in with its password as before.
+    assert client.post(reverse("login"), {"username": "erin", "password": "pw-erin"}).status_code == 302
+
+
+def test_an_answer_with_another_state_is_refused_with_a_page_that_says_so(sso, start_url, live_server):
+    session = requests.Session()
+    to_provider = session.get(start_url, allow_redirects=False, timeout=30)
+    assert to_provider.headers["Location"].startswith(sso.issuer + "/authorize/")
+
+    answer = session.get(live_server.url + "/oidc/callback/?code=made-up&state=not-the-one-we-sent", timeout=30)
+
+    assert answer.status_code == 400
+    assert "could not confirm this sign-in with Example SSO" in answer.text
+    assert signed_in_as(session, live_server) is None
+
+
+class TamperingProxy:
+    """Between ragchat and the provider's token endpoint, an attacker who rewrites the ID token's
+    payload (here: to someone else's ``sub``) and keeps the provider's signature."""
+
+    def __init__(self, token_endpoint: str, sub: str):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {name: self.headers[name] for name in ("Content-Type", "Authorization") if self.headers[name]}
+                tokens = requests.post(token_endpoint, data=body, headers=headers, timeout=30).json()
+                header, payload, signature = tokens["id_token"].split(".")
+                claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+                forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": sub}).encode()).rstrip(b"=").decode()
+                answer = json.dumps({**tokens, "id_token": f"{header}.{forged}.{signature}"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/token/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_tampered_id_token_is_refused_with_a_page_that_says_so(sso, start_url, live_server, settings):
+    sso.user("frank", groups=[])
+    sign_in(requests.Session(), start_url, "frank")
+    victim = OidcIdentity.objects.get()
+    sso.user("mallory", groups=[])
+    proxy = TamperingProxy(sso.issuer + "/token/", sub=victim.subject)
+    settings.OIDC_OP_TOKEN_ENDPOINT = proxy.url
+    session = requests.Session()
+    try:
+        answer = sign_in(session, start_url, "mallory")
+    finally:
+        proxy.close()
+
+    assert answer.status_code == 400
+    assert "could not confirm this sign-in with Example SSO" in answer.text
+    assert signed_in_as(session, live_server) is None
+    assert OidcIdentity.objects.count() == 1  # mallory got no account either
+
+
+def test_signing_out_ends_the_session_here_and_at_the_provider(sso, start_url, live_server):
+    sso.user("grace", groups=[])
+    session = requests.Session()
+    sign_in(session, start_url, "grace")
+    csrf = session.cookies.get("csrftoken")
+
+    page = session.post(
+        live_server.url + reverse("logout"),
+        data={"csrfmiddlewaretoken": csrf},
+        headers={"Referer": live_server.url + "/"},
+        timeout=30,
+    )
+
+    assert signed_in_as(session, live_server) is None
+    assert page.status_code == 200 and "Signed out of ragchat" in page.text
+    provider_logout = page.text.split("url=")[1].split('"')[0].replace("&amp;", "&")
+    assert provider_logout.startswith(sso.issuer + "/logout/?id_token_hint=")
+    back = session.get(provider_logout, timeout=30)
+    assert back.url == live_server.url + reverse("login")
+    # The provider forgot the person too: the next sign-in asks for their password again.
+    assert "Test provider" in session.get(start_url, timeout=30).text
