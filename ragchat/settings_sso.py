@@ -59,3 +59,6 @@ if (
         "OIDC_ENABLED needs OIDC_ISSUER (endpoints discovered at the first sign-in) or all four of "
         "OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT and OIDC_OP_JWKS_ENDPOINT."
     )
+
+# What settings.py takes with its star import: the settings, not this module's `env` and imports.
+__all__ = [name for name in dir() if name.isupper()]
