@@ -124,3 +124,9 @@ def test_settings_refuse_a_site_nobody_could_sign_in_to():
     secrets = {"OIDC_RP_CLIENT_ID": "ragchat", "OIDC_RP_CLIENT_SECRET": "s"}
     assert "OIDC_ISSUER" in settings_error(OIDC_ENABLED="true", **secrets)
     assert settings_error(OIDC_ENABLED="true", OIDC_ISSUER="https://id.example.org", **secrets) == ""
+
+
+def test_a_provider_that_says_no_makes_a_page_that_says_so(client, db, sso_on):
+    response = client.get(reverse("oidc_authentication_callback"), {"error": "access_denied", "state": "x"})
+    assert response.status_code == 403
+    assert "Example SSO did not sign you in" in response.content.decode()
