@@ -60,8 +60,9 @@ class OidcProvider:
             )
         self._wait_until_up()
 
-    def client(self, *, redirect_uri: str, logout_uri: str) -> None:
-        self._run("provider", "client", CLIENT_ID, CLIENT_SECRET, "--redirect-uri", redirect_uri,
+    def client(self, *, redirect_uri: str, logout_uri: str = "", client_id: str = CLIENT_ID) -> None:
+        """Register a confidential client (ragchat by default), whose secret is CLIENT_SECRET."""
+        self._run("provider", "client", client_id, CLIENT_SECRET, "--redirect-uri", redirect_uri,
                   "--logout-uri", logout_uri)  # fmt: skip
 
     def user(self, name: str, *, groups: list[str], email: str = "") -> None:

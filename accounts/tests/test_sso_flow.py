@@ -3,9 +3,13 @@ process of its own), through ragchat's live server, with an HTTP client that fol
 and fills in the provider's log-in form as a browser would."""
 
 import base64
+import hashlib
 import json
+import re
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
@@ -13,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import OidcIdentity
-from accounts.tests.oidc_server import sign_in
+from accounts.tests.oidc_server import CLIENT_SECRET, PASSWORD, sign_in
 from conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,19 +94,25 @@ def test_an_answer_with_another_state_is_refused_with_a_page_that_says_so(sso, s
 
 
 class TamperingProxy:
-    """Between ragchat and the provider's token endpoint, an attacker who rewrites the ID token's
-    payload (here: to someone else's ``sub``) and keeps the provider's signature."""
+    """Between ragchat and the provider's token endpoint, an attacker who changes the ID token the
+    provider sent: its payload rewritten to someone else's ``sub`` (the provider's signature kept),
+    or the whole token replaced by ``replace_with``."""
 
-    def __init__(self, token_endpoint: str, sub: str):
+    def __init__(self, token_endpoint: str, *, sub: str = "", replace_with: str = ""):
+        def forge(id_token: str) -> str:
+            if replace_with:
+                return replace_with
+            header, payload, signature = id_token.split(".")
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": sub}).encode()).rstrip(b"=").decode()
+            return f"{header}.{forged}.{signature}"
+
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = {name: self.headers[name] for name in ("Content-Type", "Authorization") if self.headers[name]}
                 tokens = requests.post(token_endpoint, data=body, headers=headers, timeout=30).json()
-                header, payload, signature = tokens["id_token"].split(".")
-                claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-                forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": sub}).encode()).rstrip(b"=").decode()
-                answer = json.dumps({**tokens, "id_token": f"{header}.{forged}.{signature}"}).encode()
+                answer = json.dumps({**tokens, "id_token": forge(tokens["id_token"])}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -158,3 +168,42 @@ def test_signing_out_ends_the_session_here_and_at_the_provider(sso, start_url, l
     assert back.url == live_server.url + reverse("login")
     # The provider forgot the person too: the next sign-in asks for their password again.
     assert "Test provider" in session.get(start_url, timeout=30).text
+
+
+def id_token_for_another_client(session: requests.Session, provider, nonce: str) -> str:
+    """A genuine ID token of the provider for the user signed in there in ``session``, issued to
+    another client of the same provider (as that client's own sign-in would get it)."""
+    other, callback = "another-app", "http://127.0.0.1:9/callback"
+    provider.client(redirect_uri=callback, client_id=other)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {"client_id": other, "response_type": "code", "scope": "openid", "redirect_uri": callback,
+             "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256", "state": "s"}  # fmt: skip
+    to_client = session.get(provider.issuer + "/authorize/", params=query, allow_redirects=False, timeout=30)
+    code = parse_qs(urlsplit(to_client.headers["Location"]).query)["code"][0]
+    token = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback, "code_verifier": verifier}
+    answer = requests.post(provider.issuer + "/token/", data=token, auth=(other, CLIENT_SECRET), timeout=30)
+    return answer.json()["id_token"]
+
+
+def test_an_id_token_issued_to_another_client_is_refused(sso, start_url, live_server, settings):
+    """Signed by the provider, with the right nonce, but for another client (OpenID Connect Core 3.1.3.7:
+    the audience must be this client; mozilla-django-oidc does not check it, ragchat's backend does)."""
+    sso.user("kim", groups=[])
+    session = requests.Session()
+    login_page = session.get(start_url, timeout=30)
+    authorize = re.search(r'name="next" value="([^"]*)"', login_page.text)[1].replace("&amp;", "&")
+    nonce = parse_qs(urlsplit(authorize).query)["nonce"][0]
+    form = {"csrfmiddlewaretoken": session.cookies["provider_csrftoken"], "next": authorize, "username": "kim"}
+    signed_in = session.post(login_page.url, data={**form, "password": PASSWORD}, allow_redirects=False, timeout=30)
+    assert signed_in.status_code == 302  # signed in at the provider, on the way back to ragchat
+    proxy = TamperingProxy(sso.issuer + "/token/", replace_with=id_token_for_another_client(session, sso, nonce))
+    settings.OIDC_OP_TOKEN_ENDPOINT = proxy.url
+    try:
+        answer = session.get(urljoin(login_page.url, signed_in.headers["Location"]), timeout=30)
+    finally:
+        proxy.close()
+
+    assert answer.status_code == 400
+    assert "could not confirm this sign-in with Example SSO" in answer.text
+    assert signed_in_as(session, live_server) is None
