@@ -32,6 +32,9 @@ OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=True)
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+# How the client proves itself at the token endpoint: the secret in the form (client_secret_post),
+# or true for HTTP Basic (client_secret_basic), which some providers (Okta's default) require.
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 # Add the scope that releases the groups claim if the provider has one (often "groups").
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
 # Seconds to wait for the provider on each server-to-server call.

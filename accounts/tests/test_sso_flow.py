@@ -52,7 +52,8 @@ def test_the_first_sign_in_makes_the_user_with_the_mapped_groups(sso, start_url,
     assert not user.has_usable_password()  # no password of ours to guess or to phish
 
 
-def test_the_next_sign_in_follows_the_provider_groups_and_keeps_those_staff_gave(sso, start_url, live_server):
+def test_the_next_sign_in_follows_the_provider_groups_and_keeps_those_staff_gave(sso, start_url, live_server, settings):
+    settings.OIDC_TOKEN_USE_BASIC_AUTH = True  # the other way of sending the client secret, tried here
     sso.user("dan", groups=["finance-team"])
     sign_in(requests.Session(), start_url, "dan")
     user = OidcIdentity.objects.get().user
