@@ -74,7 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.views.signup_enabled",
+                "accounts.views.sign_in_options",
             ],
         },
     },
@@ -120,6 +120,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user name and address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on; it signs nobody in while OIDC_ENABLED is off (accounts/oidc_backend.py).
+    "accounts.oidc_backend.OidcBackend",
 ]
 # At least 12 characters (OWASP ASVS level 2), plus Django's other standard checks.
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,6 +135,8 @@ ALLOW_SIGNUP = env.bool("ALLOW_SIGNUP", default=False)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "conversations:list"
 LOGOUT_REDIRECT_URL = "login"
+# Local accounts and single sign-on (OpenID Connect): their switches and the provider.
+from ragchat.settings_sso import *  # noqa: E402, F403
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")

@@ -76,8 +76,12 @@ PUBLIC_URL_NAMES = {
     # Probes for load balancers, which cannot sign in; they show no user data.
     "healthz",
     "readyz",
-    # The admin's own sign-in form: staff must reach it to sign in.
+    # The admin's own sign-in form: staff must reach it to sign in (admin_login answers it first).
     "admin:login",
+    "admin_login",
+    # Single sign-on's two steps: the way to the provider, and the way back from it.
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
 }
 
 URLS = list(_walk(get_resolver().url_patterns))

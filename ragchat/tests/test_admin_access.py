@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from accounts.models import OidcIdentity
 from conftest import make_user
 from conversations.models import ChatModelConfig, ChatType, Conversation, Message, PromptVersion
 from documents import tasks
@@ -78,6 +79,8 @@ def admin_rows(bobs_message, bob) -> dict:
         AccessAttempt: AccessAttempt.objects.create(username="bob", ip_address="203.0.113.5", failures_since_start=1),
         AccessLog: AccessLog.objects.create(username="bob", ip_address="203.0.113.5"),
         AccessFailureLog: AccessFailureLog.objects.create(username="bob", ip_address="203.0.113.5"),
+        # Who signs in with single sign-on as whom.
+        OidcIdentity: OidcIdentity.objects.create(user=bob, issuer="https://id.example.org", subject="bob-at-idp"),
     }
 
 
