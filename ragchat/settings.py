@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "accounts",
     "documents",
     "conversations",
+    # Personal API tokens and the REST API (README, "API").
+    "api",
     # Staff concerns, each a model-less app (README, "How the code is laid out").
     "datacare",
     "evaluation",
