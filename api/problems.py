@@ -4,8 +4,10 @@ detail sentence the caller can act on. Every error the API answers goes through 
 import json
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -59,6 +61,9 @@ NOT_AUTHENTICATED = (
 )
 
 
+UNREADABLE = "send it as the API's documentation shows: JSON, or multipart/form-data with files for uploads."
+
+
 def _validation_errors(errors: list[dict]) -> list[dict]:
     """Where each error is (``loc``) and what is wrong (``msg``); not the value sent, which may be large."""
     return [{"loc": list(error.get("loc", ())), "msg": error.get("msg", "")} for error in errors]
@@ -88,7 +93,15 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return problem(exc.status_code, str(exc))
+        detail = f"{exc}: {UNREADABLE}" if exc.status_code == 400 else str(exc)
+        return problem(exc.status_code, detail)
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)
+    def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if isinstance(exc, RequestDataTooBig):
+            return problem(413, "The request body is larger than this site accepts. Send less at once.")
+        return problem(400, f"The request body could not be read: {UNREADABLE}")
 
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)

@@ -6,6 +6,7 @@ have no internet. ninja's page runs no inline script (its settings travel as a J
 """
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
 from api import conversations, knowledge, problems, questions
@@ -27,10 +28,21 @@ class RagchatApi(NinjaAPI):
         for operations in schema["paths"].values():
             for operation in operations.values():
                 operation["responses"] = _joined(operation.get("responses", {}))
+                if "requestBody" in operation:  # a body may be unreadable, or too large to read
+                    operation["responses"].update(
+                        {"400": _problem("Bad Request"), "413": _problem("Content Too Large")}
+                    )
                 for status, response in operation["responses"].items():
                     if int(status) >= 400 and "application/json" in response.get("content", {}):
                         response["content"] = {problems.MEDIA_TYPE: response["content"].pop("application/json")}
         return schema
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _joined(responses: dict) -> dict:
@@ -60,6 +72,7 @@ api.add_router("", questions.router)
 api.add_router("", knowledge.router)
 
 
-def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+@csrf_exempt  # it changes nothing: a POST to a wrong URL is told so, not refused for its CSRF token
+def not_found(request: HttpRequest) -> HttpResponse:
     """Any other URL under /api/: a problem too, not the site's HTML page."""
     return problems.problem(404, "There is no such API URL. The API's operations are listed at /api/docs.")
