@@ -5,6 +5,8 @@ from ragchat import health
 
 urlpatterns = [
     path("", include("conversations.urls")),
+    path("accounts/tokens/", include("api.urls")),
+    path("api/", include("api.rest_urls")),
     path("accounts/", include("accounts.urls")),
     path("oidc/", include("accounts.oidc_urls")),
     path("knowledge/", include("documents.urls")),
