@@ -131,15 +131,19 @@ def write_reply(
     yield from llm.stream_reply(setup.model, prompt, usage)
 
 
-def stream_answer(*, message: Message) -> Iterator[str]:
-    """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
+def stream_answer(*, message: Message, history: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """Answer a stored question piece by piece; the outcome is recorded when the stream ends.
+
+    ``history``: earlier (question, answer) turns kept by the caller rather than stored here (an
+    OpenAI client sends its whole conversation with each call); None reads the conversation's own.
+    """
     exchange = Exchange(
         question=message.question,
         chat_type=message.chat_type,
         # The owner's current rights: a collection no longer shared is not searched again.
         reader=Reader.for_user(message.conversation.owner),
         collections=[collection.name for collection in message.conversation.collections.all()] or None,
-        history=_history(message),
+        history=_history(message) if history is None else _given_history(history),
     )
     try:
         yield from exchange
@@ -147,9 +151,9 @@ def stream_answer(*, message: Message) -> Iterator[str]:
         _record(message, exchange)
 
 
-def answer_message(*, message: Message) -> Message:
+def answer_message(*, message: Message, history: list[tuple[str, str]] | None = None) -> Message:
     """Answer a stored question to the end and record the result; failures are recorded, not raised."""
-    for _ in stream_answer(message=message):
+    for _ in stream_answer(message=message, history=history):
         pass
     return message
 
@@ -160,6 +164,11 @@ def _history(message: Message) -> list[tuple[str, str, str]]:
     )
     recent = earlier.order_by("-created_at")[: llm.HISTORY_TURNS]
     return [(m.question, m.search_query, m.answer) for m in recent][::-1]
+
+
+def _given_history(turns: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    # What those turns searched is not known: a follow-up is then joined to the earlier question.
+    return [(question, "", answer) for question, answer in turns[-llm.HISTORY_TURNS :]]
 
 
 # Waits between attempts to save an answer while the database is away (a restart takes seconds).
