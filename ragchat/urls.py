@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
     path("knowledge/", include("documents.urls")),
+    # The OpenAI-compatible endpoint; the MCP server at /mcp is mounted beside Django (ragchat/asgi.py).
+    path("v1/", include("interop.urls")),
     # Staff pages of their own under /admin/, before the admin's catch-all.
     path("admin/insight/", include("insight.urls")),
     path("admin/", admin.site.urls),
