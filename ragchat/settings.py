@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "accounts",
     "documents",
     "conversations",
+    # Personal API tokens and the REST API (README, "API").
+    "api",
     # The OpenAI-compatible endpoint and the MCP server, for other programs.
     "interop",
     # Staff concerns, each a model-less app (README, "How the code is laid out").

@@ -13,6 +13,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
 
+from api.models import ApiToken
+from api.tokens import token_create
 from conversations.models import ChatType, Conversation, Message, MessageSource
 from documents.models import Collection, Document, ImportJob, ImportJobKind, Membership
 
@@ -144,10 +146,12 @@ def text_of(response: HttpResponse) -> str:
 
 def ids_of(message: Message) -> dict:
     """Values for every kwarg of the user URLs, naming the message's rows and the collection and
-    document of its first passage (bobs_message makes that collection Bob's own, private one), and
-    an import job of that collection."""
+    document of its first passage (bobs_message makes that collection Bob's own, private one), an
+    import job of that collection and an API token of the message's owner."""
     collection = message.context_used[0]["collection"]
     job, _ = ImportJob.objects.get_or_create(collection=collection, kind=ImportJobKind.UPLOAD)
+    owner = message.conversation.owner
+    token = ApiToken.objects.filter(user=owner).first() or token_create(user=owner, name="scripts")[0]
     return {
         "conversation_id": message.conversation_id,
         "message_id": message.pk,
@@ -155,6 +159,7 @@ def ids_of(message: Message) -> dict:
         "name": collection,
         "document_id": message.context_used[0]["document_id"],
         "job_id": job.pk,  # a job of that collection, queued
+        "token_id": token.pk,  # an API token of the message's owner
     }
 
 

@@ -11,13 +11,15 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 STAFF_APPS = {"moderation", "insight", "datacare", "evaluation"}
-PROJECT_APPS = {"ragchat", "accounts", "documents", "conversations"} | STAFF_APPS
+PROJECT_APPS = {"ragchat", "accounts", "documents", "conversations", "api"} | STAFF_APPS
 
 # What each app may import of the project's other apps (its own modules and the root conftest are always fine).
 MAY_IMPORT = {
     "documents": {"ragchat"},
     "conversations": {"ragchat", "accounts", "documents"},
     "accounts": {"ragchat"},
+    # The REST API and personal tokens: the same services and reads as the pages, for programs.
+    "api": {"ragchat", "accounts", "documents", "conversations"},
     "evaluation": {"ragchat", "documents", "conversations"},
     # Staff apps may write the one evaluation-set format, evaluation.evalset; nothing else of another staff app.
     "moderation": {"ragchat", "documents", "conversations", "evaluation.evalset"},
