@@ -58,13 +58,15 @@ def parse_request(body: bytes) -> CompletionRequest:
     if data.get("n", 1) not in (1, None):
         raise invalid("ragchat writes one answer per call: `n` must be 1.", "n")
     question, history = _conversation(data.get("messages"))
+    stream = data.get("stream") is True
     options = data.get("stream_options") or {}
     return CompletionRequest(
         model=model,
         question=question,
         history=history,
-        stream=data.get("stream") is True,
-        include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+        stream=stream,
+        # Only a stream has a usage chunk; a whole completion always carries its usage.
+        include_usage=stream and isinstance(options, dict) and options.get("include_usage") is True,
     )
 
 

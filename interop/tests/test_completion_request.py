@@ -30,7 +30,10 @@ def test_the_last_user_message_is_the_question_and_earlier_turns_its_history():
     ]
     call = parse_request(request(messages=messages, temperature=1.7, max_tokens=5, stream=True))
     assert call.question == "How often?"
-    assert call.history == [("When to prune roses?", "In late winter [1]."), ("And tomatoes?", "Water them at the base [1].")]
+    assert call.history == [
+        ("When to prune roses?", "In late winter [1]."),
+        ("And tomatoes?", "Water them at the base [1]."),
+    ]
     assert call.stream and not call.include_usage
     assert call.collection is None
 
