@@ -3,17 +3,20 @@
 ``stream_answer(message=...)`` answers a stored question piece by piece and records the outcome
 on the message when the stream ends, however it ends (finished, failed, stopped by the reader,
 the connection dropped). The streamed page, the page without JavaScript (``answer_message``),
-the ``ask`` command and any later caller go through it. ``Exchange`` is the pipeline itself
-(follow-up query, retrieval, the reply) and stores nothing, so ``ask`` can also preview an
-answer without keeping it.
+the ``ask`` command and any later caller go through it; ``astream_answer`` is the same for async
+callers (the ASGI server's streamed answers), holding no thread or connection while the model
+writes. ``Exchange`` is the pipeline itself (follow-up query, retrieval, the reply) and stores
+nothing, so ``ask`` can also preview an answer without keeping it.
 
 No transaction is held open while the model works, so a slow or failing answer never blocks
 the database.
 """
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import asdict, dataclass
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -22,12 +25,13 @@ from django.utils import timezone
 from conversations import llm
 from conversations.extractive import NO_MODEL_NOTICE, extractive_quotes
 from conversations.failures import describe_failure
-from conversations.followup import standalone_query
+from conversations.followup import astandalone_query, standalone_query
 from conversations.models import Message, MessageSource, MessageStatus
 from conversations.prompts import AnswerSetup, answer_setup
 from documents.models import Chunk
 from documents.retrieval import relevant, retrieve
 from documents.search import Reader, RetrievedChunk
+from ragchat.blocking import in_pool
 
 logger = logging.getLogger(__name__)
 NOTHING_FOUND = "Nothing in the documents matches this question closely enough to answer it."
@@ -66,23 +70,50 @@ class Exchange:
         self.latency_ms: int | None = None
 
     def __iter__(self) -> Iterator[str]:
-        started = time.perf_counter()
-        try:
-            self.setup = answer_setup(self.chat_type)
-            self.model_name = self.setup.model.model if self.setup.model else ""
+        with self._outcome():
+            self._use(answer_setup(self.chat_type))
             self.search_query = standalone_query(self.question, self.history, self.setup.model)
-            self.passages = relevant(retrieve(self.search_query, reader=self.reader, collections=self.collections))
-            if not self.passages:
-                self.model_name = ""  # no model is asked
-            history = [(question, answer) for question, _, answer in self.history]
-            pieces = write_reply(
-                question=self.question, passages=self.passages, history=history, setup=self.setup, usage=self.usage
-            )
-            for piece in pieces:
+            self._search()
+            for piece in write_reply(**self._reply_inputs()):
                 if piece:
                     self.parts.append(piece)
                     yield piece
-        except GeneratorExit:  # the reader went away: the user stopped it or the connection dropped
+
+    async def astream(self) -> AsyncIterator[str]:
+        """The same steps for async callers: the database, the embedding model and the extractive
+        answer run in the bounded pool (``ragchat.blocking``); waiting on the model holds no thread."""
+        with self._outcome():
+            self._use(await in_pool(answer_setup, self.chat_type))
+            self.search_query = await astandalone_query(self.question, self.history, self.setup.model)
+            await in_pool(self._search)
+            async for piece in awrite_reply(**self._reply_inputs()):
+                if piece:
+                    self.parts.append(piece)
+                    yield piece
+
+    def _use(self, setup: AnswerSetup) -> None:
+        self.setup = setup
+        self.model_name = setup.model.model if setup.model else ""
+
+    def _search(self) -> None:
+        self.passages = relevant(retrieve(self.search_query, reader=self.reader, collections=self.collections))
+        if not self.passages:
+            self.model_name = ""  # no model is asked
+
+    def _reply_inputs(self) -> dict:
+        history = [(question, answer) for question, _, answer in self.history]
+        return {"question": self.question, "passages": self.passages, "history": history, "setup": self.setup,
+                "usage": self.usage}  # fmt: skip
+
+    @contextmanager
+    def _outcome(self) -> Iterator[None]:
+        """Keep how the answer ended: stopped by the reader, failed (said why), or finished."""
+        started = time.perf_counter()
+        try:
+            yield
+        # The reader went away (the user stopped it, the connection dropped): a sync generator is
+        # closed (GeneratorExit), an async one is closed or its task cancelled (CancelledError).
+        except (GeneratorExit, asyncio.CancelledError):
             self.error = STOPPED
             raise
         except Exception as exc:  # the model or the search failed: keep the question, say why
@@ -131,13 +162,63 @@ def write_reply(
     yield from llm.stream_reply(setup.model, prompt, usage)
 
 
-def stream_answer(*, message: Message, history: list[tuple[str, str]] | None = None) -> Iterator[str]:
-    """Answer a stored question piece by piece; the outcome is recorded when the stream ends.
+async def awrite_reply(
+    *,
+    question: str,
+    passages: list[RetrievedChunk],
+    history: list[tuple[str, str]],
+    setup: AnswerSetup,
+    usage: llm.Usage,
+) -> AsyncIterator[str]:
+    """``write_reply`` for async callers: the model's reply streams without holding a thread."""
+    if passages and setup.model is not None:
+        prompt = llm.build_prompt(
+            system_prompt=setup.system_prompt, question=question, passages=passages, history=history
+        )
+        async for piece in llm.astream_reply(setup.model, prompt, usage):
+            yield piece
+        return
+    # No model is asked: write_reply's own pieces (the extractive quotes are CPU work), one at a time in the pool.
+    pieces = write_reply(question=question, passages=passages, history=history, setup=setup, usage=usage)
+    while (piece := await in_pool(next, pieces, None)) is not None:
+        yield piece
 
-    ``history``: earlier (question, answer) turns kept by the caller rather than stored here (an
-    OpenAI client sends its whole conversation with each call); None reads the conversation's own.
+
+# ``history`` (both entry points): earlier (question, answer) turns kept by the caller rather than
+# stored here (an OpenAI client sends its whole conversation with each call); None reads the
+# conversation's own.
+Turns = list[tuple[str, str]]
+
+
+def stream_answer(*, message: Message, history: Turns | None = None) -> Iterator[str]:
+    """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
+    exchange = _exchange_for(message, history)
+    try:
+        yield from exchange
+    finally:
+        _record(message, exchange)
+
+
+async def astream_answer(*, message: Message, history: Turns | None = None) -> AsyncIterator[str]:
+    """``stream_answer`` for async callers (the ASGI server's streamed answers), with the same
+    pieces and the same outcome recorded, however the stream ends.
+
+    The database is read before the model is asked and written after it has finished, in the
+    bounded pool (``ragchat.blocking``): while the model writes, the stream holds neither a
+    thread nor a database connection.
     """
-    exchange = Exchange(
+    exchange = await in_pool(_exchange_for, message, history)
+    try:
+        # Closed explicitly, so a reader who goes away ends the exchange's stream too (recorded as stopped).
+        async with aclosing(exchange.astream()) as pieces:
+            async for piece in pieces:
+                yield piece
+    finally:
+        await in_pool(_record, message, exchange)
+
+
+def _exchange_for(message: Message, history: Turns | None) -> Exchange:
+    return Exchange(
         question=message.question,
         chat_type=message.chat_type,
         # The owner's current rights: a collection no longer shared is not searched again.
@@ -145,13 +226,9 @@ def stream_answer(*, message: Message, history: list[tuple[str, str]] | None = N
         collections=[collection.name for collection in message.conversation.collections.all()] or None,
         history=_history(message) if history is None else _given_history(history),
     )
-    try:
-        yield from exchange
-    finally:
-        _record(message, exchange)
 
 
-def answer_message(*, message: Message, history: list[tuple[str, str]] | None = None) -> Message:
+def answer_message(*, message: Message, history: Turns | None = None) -> Message:
     """Answer a stored question to the end and record the result; failures are recorded, not raised."""
     for _ in stream_answer(message=message, history=history):
         pass
@@ -166,7 +243,7 @@ def _history(message: Message) -> list[tuple[str, str, str]]:
     return [(m.question, m.search_query, m.answer) for m in recent][::-1]
 
 
-def _given_history(turns: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+def _given_history(turns: Turns) -> list[tuple[str, str, str]]:
     # What those turns searched is not known: a follow-up is then joined to the earlier question.
     return [(question, "", answer) for question, answer in turns[-llm.HISTORY_TURNS :]]
 

@@ -37,7 +37,21 @@ def standalone_query(question: str, history: list[tuple[str, str, str]], model: 
     if not history:
         return question
     if model is None:
-        previous_query = history[-1][1] or history[-1][0]
-        return f"{previous_query} {question}" if looks_like_follow_up(question) else question
-    turns = [(earlier_question, earlier_answer) for earlier_question, _, earlier_answer in history]
-    return llm.rewrite_question(model, question, turns) or question
+        return _joined_with_previous(question, history)
+    return llm.rewrite_question(model, question, _turns(history)) or question
+
+
+async def astandalone_query(question: str, history: list[tuple[str, str, str]], model: ModelChoice | None) -> str:
+    """``standalone_query`` for async callers: the model's rewrite holds no thread while it waits."""
+    if not history or model is None:
+        return standalone_query(question, history, model)  # no model call: nothing to wait on
+    return await llm.arewrite_question(model, question, _turns(history)) or question
+
+
+def _joined_with_previous(question: str, history: list[tuple[str, str, str]]) -> str:
+    previous_query = history[-1][1] or history[-1][0]
+    return f"{previous_query} {question}" if looks_like_follow_up(question) else question
+
+
+def _turns(history: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    return [(earlier_question, earlier_answer) for earlier_question, _, earlier_answer in history]

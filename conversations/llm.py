@@ -5,7 +5,7 @@ tests swap the chat model for LangChain's fake models or point it at a local Ope
 server. Nothing else in the project imports LangChain's chat-model code.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -91,13 +91,32 @@ def stream_reply(choice: ModelChoice, messages: list[BaseMessage], usage: Usage)
     Errors and timeouts from the model propagate to the caller, who records them.
     """
     for chunk in get_chat_model(choice).stream(messages):
-        if chunk.usage_metadata:
-            usage.prompt_tokens = chunk.usage_metadata.get("input_tokens")
-            usage.completion_tokens = chunk.usage_metadata.get("output_tokens")
+        _count(chunk, usage)
         yield chunk.text
+
+
+async def astream_reply(choice: ModelChoice, messages: list[BaseMessage], usage: Usage) -> AsyncIterator[str]:
+    """``stream_reply`` for async callers: waiting on the model holds no thread."""
+    async for chunk in get_chat_model(choice).astream(messages):
+        _count(chunk, usage)
+        yield chunk.text
+
+
+def _count(chunk, usage: Usage) -> None:
+    if chunk.usage_metadata:
+        usage.prompt_tokens = chunk.usage_metadata.get("input_tokens")
+        usage.completion_tokens = chunk.usage_metadata.get("output_tokens")
 
 
 def rewrite_question(choice: ModelChoice, question: str, history: list[tuple[str, str]]) -> str:
     """The question rewritten by the model to stand alone, given earlier (question, answer) turns."""
-    messages = [SystemMessage(REWRITE_PROMPT), *_history_messages(history), HumanMessage(question)]
-    return get_chat_model(choice).invoke(messages).text.strip()
+    return get_chat_model(choice).invoke(_rewrite_messages(question, history)).text.strip()
+
+
+async def arewrite_question(choice: ModelChoice, question: str, history: list[tuple[str, str]]) -> str:
+    """``rewrite_question`` for async callers."""
+    return (await get_chat_model(choice).ainvoke(_rewrite_messages(question, history))).text.strip()
+
+
+def _rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[BaseMessage]:
+    return [SystemMessage(REWRITE_PROMPT), *_history_messages(history), HumanMessage(question)]

@@ -1,14 +1,15 @@
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, closing
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,7 @@ from conversations.forms import ConversationForm, ConversationSearchForm, Feedba
 from conversations.models import Conversation, Message
 from documents.models import Chunk, Collection
 from documents.originals import original_url
+from ragchat.blocking import in_pool
 from ragchat.ratelimit import RateLimit
 
 CONVERSATIONS_PER_PAGE = 20
@@ -165,8 +167,7 @@ def _ask(request: HttpRequest, conversation: Conversation | None, form: Question
 def _already_asked(request: HttpRequest, message: Message) -> HttpResponse:
     if not _wants_stream(request):
         return redirect(_message_url(message))
-    events = [_event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id()),
-              _event("done", status=message.status, html=_message_html(request, message))]  # fmt: skip
+    events = [_start_event(message), _event("done", status=message.status, html=_message_html(request, message))]
     return StreamingHttpResponse(events, content_type="application/x-ndjson")
 
 
@@ -182,7 +183,14 @@ def _message_html(request: HttpRequest, message: Message) -> str:
 def _answer(request: HttpRequest, message: Message) -> HttpResponse:
     """Stream the answer to scripts that ask for it; otherwise answer, then post/redirect/get."""
     if _wants_stream(request):
-        response = StreamingHttpResponse(_answer_events(request, message), content_type="application/x-ndjson")
+        # Under ASGI, Django would hold a sync iterator's whole stream before sending it; under WSGI
+        # (the tests' live server), an async one. Each server gets the stream it sends as it comes.
+        events = _aanswer_events if isinstance(request, ASGIRequest) else _answer_events
+        if events is _aanswer_events:
+            # The question is stored: this request's connection goes back now, not when the stream
+            # ends; the answer takes connections of its own, only while it reads or writes.
+            connection.close()
+        response = StreamingHttpResponse(events(request, message), content_type="application/x-ndjson")
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
         return response
@@ -195,7 +203,7 @@ def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
 
     The start event carries the submission id for the form's next question.
     """
-    yield _event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id())
+    yield _start_event(message)
     try:
         # Closed explicitly: when the reader goes away, the partial answer is recorded now,
         # not whenever the interpreter gets round to finalising the generator.
@@ -207,6 +215,24 @@ def _answer_events(request: HttpRequest, message: Message) -> Iterator[str]:
         yield _event("error", text=UNRECORDED)
         return
     yield _event("done", status=message.status, html=html)
+
+
+async def _aanswer_events(request: HttpRequest, message: Message) -> AsyncIterator[str]:
+    """``_answer_events`` for the ASGI server: the stream holds no thread and no database connection."""
+    yield _start_event(message)
+    try:
+        async with aclosing(answering.astream_answer(message=message)) as pieces:
+            async for piece in pieces:
+                yield _event("delta", text=piece)
+        html = await in_pool(_message_html, request, message)
+    except DatabaseError:
+        yield _event("error", text=UNRECORDED)
+        return
+    yield _event("done", status=message.status, html=html)
+
+
+def _start_event(message: Message) -> str:
+    return _event("start", message_id=message.pk, url=_message_url(message), next_submission_id=_new_id())
 
 
 def _event(kind: str, **data) -> str:

@@ -101,8 +101,21 @@ else:
     }
 # Test runs that overlap on one server (two checkouts, two developers) each need their own name.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_ragchat")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The server is ASGI (gunicorn with uvicorn workers): sync code runs in short-lived threads, where
+# persistent connections (CONN_MAX_AGE) would be left behind, so each process shares a psycopg pool
+# of at most DATABASE_POOL_MAX_SIZE connections instead, waiting up to DATABASE_POOL_TIMEOUT seconds
+# for one. DATABASE_POOL=false goes back to one connection per thread, kept CONN_MAX_AGE seconds.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=16),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=30.0),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's cache. Rate limits (ragchat/ratelimit.py) and login throttling (django-axes) keep
@@ -224,6 +237,10 @@ EMBEDDING_ONNX_DIR = env.path("EMBEDDING_ONNX_DIR", default=BASE_DIR / ".onnx-mo
 # ONNX Runtime threads per process for one model call; 0 is one per core. gunicorn.conf.py sets it
 # to cores / workers in each web worker, so workers do not fight over the cores.
 EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=0)
+# Threads per process for the blocking steps of async answers (ragchat/blocking.py: the database,
+# the embedding model, the extractive answer); streams beyond that wait their turn for these steps,
+# not while the model writes. Keep it below DATABASE_POOL_MAX_SIZE: each step may hold a connection.
+BLOCKING_THREADS = env.int("BLOCKING_THREADS", default=8)
 # Chunk size in MiniLM word pieces: the model reads at most 256 and silently drops the rest,
 # and the heading line is embedded with each chunk, so text chunks stay well under that.
 CHUNK_TOKENS = env.int("CHUNK_TOKENS", default=240)
