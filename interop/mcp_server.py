@@ -16,10 +16,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
@@ -33,6 +32,7 @@ from starlette.responses import PlainTextResponse
 from api.tokens import token_user
 from conversations.models import MessageStatus
 from interop import calls
+from ragchat.blocking import in_pool
 
 PATH = "/mcp"
 INSTRUCTIONS = (
@@ -43,20 +43,14 @@ INSTRUCTIONS = (
 UNAVAILABLE = "The database is unavailable at the moment; please try again shortly."
 
 
-def _django(function: Callable[..., Any], /, **kwargs) -> Any:
-    """Run ORM work in a worker thread as Django runs a request: stale connections are closed
-    before and after, since no request_started/finished signal fires outside Django's handler."""
-
-    def run() -> Any:
-        close_old_connections()
-        try:
-            return function(**kwargs)
-        except DatabaseError as exc:
-            raise ToolError(UNAVAILABLE) from exc
-        finally:
-            close_old_connections()
-
-    return anyio.to_thread.run_sync(run)
+async def _django(function: Callable[..., Any], /, **kwargs) -> Any:
+    """Run ORM work in the bounded pool of blocking work (``ragchat.blocking``), which closes
+    stale connections around it as Django does around a request; a database error becomes a
+    sentence for the caller rather than the exception's text."""
+    try:
+        return await in_pool(function, **kwargs)
+    except DatabaseError as exc:
+        raise ToolError(UNAVAILABLE) from exc
 
 
 class ApiTokens:
@@ -69,9 +63,13 @@ class ApiTokens:
         return AccessToken(token=token, client_id=f"user-{user.pk}", scopes=[], subject=str(user.pk))
 
 
-def _caller():
-    """The user whose token authenticated this request (active: the token was just checked)."""
-    return get_user_model().objects.get(pk=int(get_access_token().subject), is_active=True)
+def _caller_id() -> int:
+    """The id of the user whose token authenticated this request (read where the request runs)."""
+    return int(get_access_token().subject)
+
+
+def _user(user_id: int):
+    return get_user_model().objects.get(pk=user_id, is_active=True)
 
 
 class Passage(BaseModel):
@@ -95,8 +93,8 @@ class Answer(BaseModel):
     conversation_id: int = Field(description="The conversation the exchange is stored in.")
 
 
-def _search(*, query: str, collections: list[str] | None, k: int) -> list[Passage]:
-    user = _caller()
+def _search(*, user_id: int, query: str, collections: list[str] | None, k: int) -> list[Passage]:
+    user = _user(user_id)
     try:
         search = calls.checked_search(user, query=query, collections=collections, k=k)
     except calls.Refused as refused:
@@ -104,8 +102,8 @@ def _search(*, query: str, collections: list[str] | None, k: int) -> list[Passag
     return [Passage(**passage) for passage in calls.search_passages(user, search)]
 
 
-def _ask(*, question: str, collection: str | None) -> Answer:
-    user = _caller()
+def _ask(*, user_id: int, question: str, collection: str | None) -> Answer:
+    user = _user(user_id)
     try:
         chosen = calls.readable_collection(user, collection) if collection else None
         question = calls.checked_question(question)
@@ -138,7 +136,7 @@ def build_server() -> MCPServer:
         collections: names of collections to search (none: every collection the user can read).
         k: how many passages to return, 1 to 20.
         """
-        return await _django(_search, query=query, collections=collections, k=k)
+        return await _django(_search, user_id=_caller_id(), query=query, collections=collections, k=k)
 
     @server.tool()
     async def ask(question: str, collection: str | None = None) -> Answer:
@@ -147,7 +145,7 @@ def build_server() -> MCPServer:
         collection: the name of one collection to search (none: every collection the user can read).
         The exchange is kept in the user's conversations.
         """
-        return await _django(_ask, question=question, collection=collection)
+        return await _django(_ask, user_id=_caller_id(), question=question, collection=collection)
 
     return server
 

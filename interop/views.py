@@ -4,12 +4,13 @@ Callers authenticate with a personal API token (``Authorization: Bearer …``), 
 session cookie, so these views need no CSRF token: a browser sends no bearer token on its own.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing, closing
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -82,9 +83,7 @@ def chat_completions(request: HttpRequest) -> HttpResponse:
         user=request.user, question=question, collection=collection, request_id=request.request_id
     )
     if call.stream:
-        response = StreamingHttpResponse(_events(message, call), content_type="text/event-stream")
-        response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
-        return response
+        return _streamed(request, message, call)
     calls.call_answer(message=message, history=call.history)
     if message.status == MessageStatus.FAILED:
         return JsonResponse(_failure(message), status=502)
@@ -104,30 +103,65 @@ def _checked_call(request: HttpRequest) -> tuple[completions.CompletionRequest, 
     return call, collection, question
 
 
-def _events(message: Message, call: completions.CompletionRequest) -> Iterator[str]:
-    """The answer as OpenAI's chunks: the role, the pieces, a last chunk with the sources, [DONE]."""
-    ident, created = _identity(message)
+def _streamed(request: HttpRequest, message: Message, call: completions.CompletionRequest) -> StreamingHttpResponse:
+    """Server-sent events as the pages stream: under ASGI from the async pipeline (Django would hold
+    a sync iterator's whole stream before sending it), under WSGI from the sync one."""
+    stream = Stream(message, call)
+    if isinstance(request, ASGIRequest):
+        connection.close()  # the question is stored; the answer takes connections only while it needs them
+        events = stream.aevents()
+    else:
+        events = stream.events()
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
+    return response
 
-    def chunk(delta: dict | None, **extra) -> str:
-        piece = completions.chunk(ident=ident, created=created, model=call.model, delta=delta, **extra)
-        return completions.event(piece)
 
-    yield chunk({"role": "assistant", "content": ""})
-    try:
-        # Closed explicitly: a caller that goes away has its partial answer recorded now.
-        with closing(answering.stream_answer(message=message, history=call.history)) as pieces:
-            for piece in pieces:
-                yield chunk({"content": piece})
-    except DatabaseError:
-        yield completions.event(completions.error_body(UNRECORDED, kind="server_error"))
-        return
-    if message.status == MessageStatus.FAILED:
-        yield completions.event(_failure(message))
-        return
-    yield chunk({}, finish="stop", **_extra(message))
-    if call.include_usage:
-        yield chunk(None, usage=_usage(message))
-    yield completions.event("[DONE]")
+class Stream:
+    """The answer as OpenAI's chunks: the role, the pieces, a last chunk with the sources, then
+    the usage chunk when asked for, and [DONE]. A failure ends it with an error event instead."""
+
+    def __init__(self, message: Message, call: completions.CompletionRequest):
+        self.message, self.call = message, call
+        self.ident, self.created = _identity(message)
+
+    def chunk(self, delta: dict | None, **extra) -> str:
+        body = completions.chunk(ident=self.ident, created=self.created, model=self.call.model, delta=delta, **extra)
+        return completions.event(body)
+
+    def events(self) -> Iterator[str]:
+        yield self.chunk({"role": "assistant", "content": ""})
+        try:
+            # Closed explicitly: a caller that goes away has its partial answer recorded now.
+            with closing(answering.stream_answer(message=self.message, history=self.call.history)) as pieces:
+                for piece in pieces:
+                    yield self.chunk({"content": piece})
+        except DatabaseError:
+            yield completions.event(completions.error_body(UNRECORDED, kind="server_error"))
+            return
+        yield from self.ending()
+
+    async def aevents(self) -> AsyncIterator[str]:
+        yield self.chunk({"role": "assistant", "content": ""})
+        try:
+            async with aclosing(answering.astream_answer(message=self.message, history=self.call.history)) as pieces:
+                async for piece in pieces:
+                    yield self.chunk({"content": piece})
+        except DatabaseError:
+            yield completions.event(completions.error_body(UNRECORDED, kind="server_error"))
+            return
+        for event in self.ending():
+            yield event
+
+    def ending(self) -> Iterator[str]:
+        """After the answer is recorded (the message holds its outcome; no query is made)."""
+        if self.message.status == MessageStatus.FAILED:
+            yield completions.event(_failure(self.message))
+            return
+        yield self.chunk({}, finish="stop", **_extra(self.message))
+        if self.call.include_usage:
+            yield self.chunk(None, usage=_usage(self.message))
+        yield completions.event("[DONE]")
 
 
 UNRECORDED = (
