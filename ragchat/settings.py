@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "conversations",
     # Personal API tokens and the REST API (README, "API").
     "api",
+    # django-ninja: listed so its docs page uses the Swagger UI files it ships, not a CDN's.
+    "ninja",
     # The OpenAI-compatible endpoint and the MCP server, for other programs.
     "interop",
     # Staff concerns, each a model-less app (README, "How the code is laid out").

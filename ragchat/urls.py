@@ -6,6 +6,7 @@ from ragchat import health
 urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/tokens/", include("api.urls")),
+    path("api/", include("api.rest_urls")),
     path("accounts/", include("accounts.urls")),
     path("knowledge/", include("documents.urls")),
     # The OpenAI-compatible endpoint; the MCP server at /mcp is mounted beside Django (ragchat/asgi.py).

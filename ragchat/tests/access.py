@@ -87,7 +87,10 @@ PUBLIC_URLS = [p for p in URLS if p.name in PUBLIC_URL_NAMES]
 # Everything under /admin/ is for staff: Django's admin and the staff pages included before it (insight).
 ADMIN_ROOT = reverse("admin:index").removeprefix("/")
 ADMIN_URLS = [p for p in URLS if p not in PUBLIC_URLS and p.route.startswith(ADMIN_ROOT)]
-USER_URLS = [p for p in URLS if p not in PUBLIC_URLS and p not in ADMIN_URLS]
+# The REST API under /api/ answers programs (401 and problem details, JSON bodies, more methods than
+# GET and POST): api/tests/test_api_access.py walks its operations from its OpenAPI document instead.
+API_URLS = [p for p in URLS if p.route.startswith("api/")]
+USER_URLS = [p for p in URLS if p not in PUBLIC_URLS and p not in ADMIN_URLS and p not in API_URLS]
 # User URLs naming a row (a conversation, a message) and those that do not (the list, the password form).
 OBJECT_URLS = [p for p in USER_URLS if p.kwargs]
 PAGE_URLS = [p for p in USER_URLS if not p.kwargs]
