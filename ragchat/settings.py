@@ -40,8 +40,7 @@ INSTALLED_APPS = [
     "api",
     # django-ninja: listed so its docs page uses the Swagger UI files it ships, not a CDN's.
     "ninja",
-    # The OpenAI-compatible endpoint and the MCP server, for other programs.
-    "interop",
+    "interop",  # the OpenAI-compatible endpoint (/v1/) and the MCP server (/mcp), for other programs
     # Staff concerns, each a model-less app (README, "How the code is laid out").
     "datacare",
     "evaluation",

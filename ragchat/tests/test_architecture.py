@@ -20,8 +20,8 @@ MAY_IMPORT = {
     "accounts": {"ragchat"},
     # The REST API and personal tokens: the same services and reads as the pages, for programs.
     "api": {"ragchat", "accounts", "documents", "conversations"},
-    # The OpenAI-compatible endpoint and the MCP server: the API's tokens, nothing else of it.
-    "interop": {"ragchat", "documents", "conversations", "api.tokens"},
+    # The OpenAI-compatible endpoint and the MCP server: the API's tokens (their model in tests), nothing else of it.
+    "interop": {"ragchat", "documents", "conversations", "api.tokens", "api.models"},
     "evaluation": {"ragchat", "documents", "conversations"},
     # Staff apps may write the one evaluation-set format, evaluation.evalset; nothing else of another staff app.
     "moderation": {"ragchat", "documents", "conversations", "evaluation.evalset"},
