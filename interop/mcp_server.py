@@ -57,7 +57,7 @@ class ApiTokens:
     """The SDK's ``TokenVerifier``: a ragchat API token stands for its user (``subject``)."""
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        user = await _django(token_user, raw=token)
+        user = await in_pool(token_user, token)
         if user is None:
             return None
         return AccessToken(token=token, client_id=f"user-{user.pk}", scopes=[], subject=str(user.pk))

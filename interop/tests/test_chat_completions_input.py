@@ -115,3 +115,34 @@ def test_staff_see_each_call_in_the_admin_and_on_the_insight_page(client, alice_
     assert "How do I descale the kettle?" in listed and "When to prune roses?" in listed
     insight = staff_client.get(reverse("insight:index")).content.decode()
     assert "Questions<strong>2</strong>" in insight
+
+
+def stream_events(response) -> list:
+    """The server-sent events' data, decoded; the closing "[DONE]" as is."""
+    text = b"".join(response.streaming_content).decode()
+    data = [block.removeprefix("data: ") for block in text.split("\n\n") if block]
+    return [item if item == "[DONE]" else json.loads(item) for item in data]
+
+
+def test_under_wsgi_a_streamed_call_is_answered_from_the_sync_pipeline(client, alice_token, knowledge_base):
+    events = stream_events(complete(client, alice_token, stream=True, stream_options={"include_usage": True}))
+    assert events[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert events[-1] == "[DONE]" and events[-2]["choices"] == [] and events[-2]["usage"] is None
+    assert events[-3]["choices"][0]["finish_reason"] == "stop" and events[-3]["sources"][0]["path"] == "kettle.txt"
+    text = "".join(event["choices"][0]["delta"].get("content", "") for event in events[:-2])
+    assert text == Message.objects.get().answer
+
+
+def test_a_streamed_call_whose_model_fails_ends_with_an_error_event(client, alice_token, knowledge_base, openai_stub):
+    openai_stub.status = 500
+    events = stream_events(complete(client, alice_token, stream=True))
+    message = Message.objects.get()
+    assert message.status == MessageStatus.FAILED
+    assert events[-1] == {
+        "error": {
+            "message": f"{message.error} (reference: {message.request_id})",
+            "type": "server_error",
+            "param": None,
+            "code": "answer_failed",
+        }
+    }
