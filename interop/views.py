@@ -4,23 +4,21 @@ Callers authenticate with a personal API token (``Authorization: Bearer …``), 
 session cookie, so these views need no CSRF token: a browser sends no bearer token on its own.
 """
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import aclosing, closing
+from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from api.tokens import bearer_user
-from conversations import answering
 from conversations.models import Message, MessageStatus
 from documents.models import Collection
-from interop import calls, completions
+from interop import calls, completions, replies
 from interop.calls import Refused
 
 STATUS = {"invalid": 400, "not_found": 404, "rate_limited": 429}
@@ -86,11 +84,8 @@ def chat_completions(request: HttpRequest) -> HttpResponse:
         return _streamed(request, message, call)
     calls.call_answer(message=message, history=call.history)
     if message.status == MessageStatus.FAILED:
-        return JsonResponse(_failure(message), status=502)
-    ident, created = _identity(message)
-    body = completions.completion(ident=ident, created=created, model=call.model, text=message.answer,
-                                  extra=_extra(message), tokens=_usage(message))  # fmt: skip
-    return JsonResponse(body)
+        return JsonResponse(replies.failure(message), status=502)
+    return JsonResponse(replies.whole(message, model=call.model))
 
 
 def _checked_call(request: HttpRequest) -> tuple[completions.CompletionRequest, Collection | None, str]:
@@ -106,7 +101,7 @@ def _checked_call(request: HttpRequest) -> tuple[completions.CompletionRequest, 
 def _streamed(request: HttpRequest, message: Message, call: completions.CompletionRequest) -> StreamingHttpResponse:
     """Server-sent events as the pages stream: under ASGI from the async pipeline (Django would hold
     a sync iterator's whole stream before sending it), under WSGI from the sync one."""
-    stream = Stream(message, call)
+    stream = replies.Stream(message, model=call.model, history=call.history, include_usage=call.include_usage)
     if isinstance(request, ASGIRequest):
         connection.close()  # the question is stored; the answer takes connections only while it needs them
         events = stream.aevents()
@@ -115,73 +110,3 @@ def _streamed(request: HttpRequest, message: Message, call: completions.Completi
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on as they come
     return response
-
-
-class Stream:
-    """The answer as OpenAI's chunks: the role, the pieces, a last chunk with the sources, then
-    the usage chunk when asked for, and [DONE]. A failure ends it with an error event instead."""
-
-    def __init__(self, message: Message, call: completions.CompletionRequest):
-        self.message, self.call = message, call
-        self.ident, self.created = _identity(message)
-
-    def chunk(self, delta: dict | None, **extra) -> str:
-        body = completions.chunk(ident=self.ident, created=self.created, model=self.call.model, delta=delta, **extra)
-        return completions.event(body)
-
-    def events(self) -> Iterator[str]:
-        yield self.chunk({"role": "assistant", "content": ""})
-        try:
-            # Closed explicitly: a caller that goes away has its partial answer recorded now.
-            with closing(answering.stream_answer(message=self.message, history=self.call.history)) as pieces:
-                for piece in pieces:
-                    yield self.chunk({"content": piece})
-        except DatabaseError:
-            yield completions.event(completions.error_body(UNRECORDED, kind="server_error"))
-            return
-        yield from self.ending()
-
-    async def aevents(self) -> AsyncIterator[str]:
-        yield self.chunk({"role": "assistant", "content": ""})
-        try:
-            async with aclosing(answering.astream_answer(message=self.message, history=self.call.history)) as pieces:
-                async for piece in pieces:
-                    yield self.chunk({"content": piece})
-        except DatabaseError:
-            yield completions.event(completions.error_body(UNRECORDED, kind="server_error"))
-            return
-        for event in self.ending():
-            yield event
-
-    def ending(self) -> Iterator[str]:
-        """After the answer is recorded (the message holds its outcome; no query is made)."""
-        if self.message.status == MessageStatus.FAILED:
-            yield completions.event(_failure(self.message))
-            return
-        yield self.chunk({}, finish="stop", **_extra(self.message))
-        if self.call.include_usage:
-            yield self.chunk(None, usage=_usage(self.message))
-        yield completions.event("[DONE]")
-
-
-UNRECORDED = (
-    "The database became unavailable while answering, so this answer could not be saved. "
-    "Your question is saved in your conversations: retry it in a moment."
-)
-
-
-def _identity(message: Message) -> tuple[str, int]:
-    return f"chatcmpl-{message.pk}", int(message.created_at.timestamp())
-
-
-def _extra(message: Message) -> dict:
-    return {"sources": calls.sources(message), "conversation_id": message.conversation_id}
-
-
-def _usage(message: Message) -> dict | None:
-    return completions.usage(message.prompt_tokens, message.completion_tokens)
-
-
-def _failure(message: Message) -> dict:
-    reason = f"{message.error} (reference: {message.request_id})"
-    return completions.error_body(reason, kind="server_error", code="answer_failed")
