@@ -14,6 +14,7 @@ answer with its sources, stored as a conversation of the caller, like a call to 
 import functools
 import uuid
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
 from api.tokens import token_user
-from conversations.models import MessageStatus
+from conversations import answering
+from conversations.models import Message, MessageStatus
 from interop import calls
 from ragchat.blocking import in_pool
 
@@ -102,7 +104,8 @@ def _search(*, user_id: int, query: str, collections: list[str] | None, k: int) 
     return [Passage(**passage) for passage in calls.search_passages(user, search)]
 
 
-def _ask(*, user_id: int, question: str, collection: str | None) -> Answer:
+def _submit(*, user_id: int, question: str, collection: str | None) -> Message:
+    """Check and store the question as the pages would (its limits, the rate limit counted)."""
     user = _user(user_id)
     try:
         chosen = calls.readable_collection(user, collection) if collection else None
@@ -111,10 +114,18 @@ def _ask(*, user_id: int, question: str, collection: str | None) -> Answer:
     except calls.Refused as refused:
         raise ToolError(refused.reason) from None
     request_id = uuid.uuid4().hex  # recorded on the message, as the pages record theirs
-    message = calls.call_submit(user=user, question=question, collection=chosen, request_id=request_id)
-    calls.call_answer(message=message, history=[])
+    return calls.call_submit(user=user, question=question, collection=chosen, request_id=request_id)
+
+
+async def ask_question(*, user_id: int, question: str, collection: str | None) -> Answer:
+    """Store the question, then answer it with the async pipeline, which holds no thread and no
+    database connection while a chat model writes (only the reads and writes around it do)."""
+    message = await _django(_submit, user_id=user_id, question=question, collection=collection)
+    async with aclosing(answering.astream_answer(message=message, history=[])) as pieces:
+        async for _ in pieces:
+            pass
     if message.status == MessageStatus.FAILED:
-        raise ToolError(f"{message.error} (reference: {request_id})")
+        raise ToolError(f"{message.error} (reference: {message.request_id})")
     sources = [Source(**source) for source in calls.sources(message)]
     return Answer(answer=message.answer, sources=sources, conversation_id=message.conversation_id)
 
@@ -145,7 +156,7 @@ def build_server() -> MCPServer:
         collection: the name of one collection to search (none: every collection the user can read).
         The exchange is kept in the user's conversations.
         """
-        return await _django(_ask, user_id=_caller_id(), question=question, collection=collection)
+        return await ask_question(user_id=_caller_id(), question=question, collection=collection)
 
     return server
 
