@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from conversations import services
-from conversations.answering import answer_message
 from conversations.forms import QuestionForm
 from conversations.models import ChatType, Message
 from documents.models import Collection
@@ -82,11 +81,6 @@ def call_submit(*, user: AbstractBaseUser, question: str, collection: Collection
         collections=[collection] if collection else (),
     )
     return message
-
-
-def call_answer(*, message: Message, history: list[tuple[str, str]]) -> Message:
-    """Answer a stored call to the end; ``history`` holds the caller's earlier (question, answer) turns."""
-    return answer_message(message=message, history=history)
 
 
 def sources(message: Message) -> list[dict]:

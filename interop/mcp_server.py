@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -70,7 +71,7 @@ def _caller_id() -> int:
     return int(get_access_token().subject)
 
 
-def _user(user_id: int):
+def _user(user_id: int) -> AbstractBaseUser:
     return get_user_model().objects.get(pk=user_id, is_active=True)
 
 

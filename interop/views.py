@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from api.tokens import bearer_user
+from conversations import answering
 from conversations.models import Message, MessageStatus
 from documents.models import Collection
 from interop import calls, completions, replies
@@ -82,7 +83,7 @@ def chat_completions(request: HttpRequest) -> HttpResponse:
     )
     if call.stream:
         return _streamed(request, message, call)
-    calls.call_answer(message=message, history=call.history)
+    answering.answer_message(message=message, history=call.history)
     if message.status == MessageStatus.FAILED:
         return JsonResponse(replies.failure(message), status=502)
     return JsonResponse(replies.whole(message, model=call.model))

@@ -71,6 +71,7 @@ def test_the_rules_see_a_forbidden_import():
     assert not allowed("conversations", "moderation.exports")
     assert not allowed("datacare", "evaluation.scoring.evaluate")
     assert allowed("datacare", "evaluation.evalset.evaluation_line")
+    assert allowed("interop", "api.tokens.bearer_user") and not allowed("interop", "api.rest")
 
 
 @pytest.mark.parametrize("app", sorted(PROJECT_APPS))
