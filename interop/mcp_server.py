@@ -27,7 +27,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
 from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
@@ -190,7 +190,8 @@ def mcp_application():
         streamable_http_path=PATH,
         stateless_http=True,
         json_response=True,
-        max_request_body_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        # Django's limit on a request body (None: no limit of Django's, then the SDK's own).
+        max_request_body_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or DEFAULT_MAX_REQUEST_BODY_SIZE,
         # The host is checked by AllowedHostsOnly; tokens, not cookies, authenticate, so another
         # site's page cannot act as a signed-in user.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
