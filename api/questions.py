@@ -6,11 +6,12 @@ comes whole as JSON, or as server-sent events with ``Accept: text/event-stream``
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, closing
 
+from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Router, Status
 
@@ -78,16 +79,21 @@ def _ask(request: HttpRequest, conversation: Conversation | None, body: Question
         collections=collections,
     )
     if EVENT_STREAM in request.headers.get("Accept", ""):
-        return _event_stream(message, created)
+        return _event_stream(request, message, created)
     if created:  # a resubmission is not answered twice: its first copy is, or was
         answering.answer_message(message=message)
     return Status(201 if created else 200, message_out(message))
 
 
-def _event_stream(message: Message, created: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        _events(message, created), content_type=EVENT_STREAM, status=201 if created else 200
-    )
+def _event_stream(request: HttpRequest, message: Message, created: bool) -> StreamingHttpResponse:
+    # Under ASGI Django would hold a sync iterator's whole stream before sending it (and under WSGI an
+    # async one): each server gets the stream it sends as it comes, as the chat page's does.
+    if isinstance(request, ASGIRequest):
+        connection.close()  # the question is stored; the answer takes connections only while it uses them
+        events = _aevents(message, created)
+    else:
+        events = _events(message, created)
+    response = StreamingHttpResponse(events, content_type=EVENT_STREAM, status=201 if created else 200)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # proxies must pass events on as they come
     return response
@@ -108,6 +114,25 @@ def _events(message: Message, created: bool) -> Iterator[str]:
         )
         return
     yield _event("done", done)
+
+
+async def _aevents(message: Message, created: bool) -> AsyncIterator[str]:
+    """``_events`` for the ASGI server, from ``answering.astream_answer``: it holds no thread while the model writes."""
+    yield _event("start", {"message_id": message.pk, "conversation_id": message.conversation_id})
+    try:
+        if created:
+            async with aclosing(answering.astream_answer(message=message)) as pieces:
+                async for piece in pieces:
+                    yield _event("delta", {"text": piece})
+        done = message_out(message)  # from the message in memory: no query
+    except DatabaseError:
+        yield _event("error", _unrecorded())
+        return
+    yield _event("done", done)
+
+
+def _unrecorded() -> dict:
+    return {"type": "about:blank", "title": "Service unavailable", "status": 503, "detail": UNRECORDED}
 
 
 def _event(kind: str, data: dict) -> str:

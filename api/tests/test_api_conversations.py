@@ -112,3 +112,10 @@ def test_bad_feedback_is_422_and_keeps_the_old_one(as_alice, alices_message, bod
 
 def test_unknown_api_urls_are_problems_too(as_alice):
     is_problem(as_alice.get("/no/such/thing"), 404)
+
+
+def test_a_method_the_url_does_not_take_is_a_problem_naming_those_it_does(as_alice, alices_conversation):
+    response = as_alice.client.put(f"/api/conversations/{alices_conversation.pk}", headers=as_alice.headers)
+    allowed = response["Allow"]
+    assert set(allowed.split(", ")) == {"GET", "PATCH", "DELETE"}
+    assert f"PUT is not an operation of this URL; it takes {allowed}." == is_problem(response, 405)["detail"]

@@ -1,15 +1,17 @@
+import asyncio
 import json
 import uuid
 
 import pytest
+from django.test import AsyncClient
 
 from api.tests.conftest import is_problem
 from conversations.models import Conversation, Message
 
 
 def events_of(response) -> list[tuple[str, dict]]:
-    """The server-sent events of a streamed answer, as (event, data) pairs in order."""
-    text = b"".join(response.streaming_content).decode()
+    """The server-sent events of a streamed answer (the response, or its chunks), as (event, data) pairs."""
+    text = b"".join(getattr(response, "streaming_content", response)).decode()
     events = []
     for block in filter(None, text.split("\n\n")):
         fields = dict(line.split(": ", 1) for line in block.splitlines())
@@ -91,3 +93,23 @@ def test_the_pages_question_budget_applies_with_retry_after(as_alice, alice_clie
     assert "2 questions in 3600 seconds" in body["detail"]
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert not Message.objects.filter(question="Tomatoes?").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_events_come_from_the_async_pipeline_as_they_are_written(alice, alice_token, knowledge_base):
+    async def ask() -> tuple:
+        response = await AsyncClient().post(
+            "/api/questions",
+            {"question": "How often should the bike chain be oiled?"},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {alice_token}", "Accept": "text/event-stream"},
+        )
+        return response, [chunk async for chunk in response.streaming_content]
+
+    response, chunks = asyncio.run(ask())
+
+    assert response.is_async and response.status_code == 201  # sent piece by piece, not gathered first
+    events = events_of(chunks)
+    assert [kind for kind, _ in events][0] == "start" and events[-1][0] == "done"
+    message = Message.objects.get(pk=events[0][1]["message_id"])
+    assert message.answer == events[-1][1]["answer"] and "300 kilometres" in message.answer

@@ -14,6 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from api.models import ApiToken
+from api.tokens import token_create
 from conftest import make_user
 from conversations.models import ChatModelConfig, ChatType, Conversation, Message, PromptVersion
 from documents import tasks
@@ -78,6 +80,7 @@ def admin_rows(bobs_message, bob) -> dict:
         AccessAttempt: AccessAttempt.objects.create(username="bob", ip_address="203.0.113.5", failures_since_start=1),
         AccessLog: AccessLog.objects.create(username="bob", ip_address="203.0.113.5"),
         AccessFailureLog: AccessFailureLog.objects.create(username="bob", ip_address="203.0.113.5"),
+        ApiToken: token_create(user=bob, name="scripts")[0],
     }
 
 
@@ -148,6 +151,8 @@ STAFF_STATUS = {
     "admin:axes_accessattempt_add": 403,
     "admin:axes_accesslog_add": 403,
     "admin:axes_accessfailurelog_add": 403,
+    # A token is shown once, to its owner (account page, api_token): the admin makes none.
+    "admin:api_apitoken_add": 403,
 }
 # Query strings a view needs to answer 200: the autocomplete refuses a request without them.
 STAFF_QUERY = {
