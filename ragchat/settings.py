@@ -30,19 +30,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "axes",
-    # The job queue: its tables live in the same PostgreSQL (README, "Background jobs").
-    "procrastinate.contrib.django",
+    "procrastinate.contrib.django",  # the job queue, its tables in the same PostgreSQL (README, "Background jobs")
     "ragchat",
     "accounts",
     "documents",
     "conversations",
-    # Personal API tokens and the REST API (README, "API").
-    "api",
-    # django-ninja: listed so its docs page uses the Swagger UI files it ships, not a CDN's.
-    "ninja",
+    "api",  # personal API tokens and the REST API (README, "API")
+    "ninja",  # django-ninja, listed so its docs page uses the Swagger UI files it ships, not a CDN's
     "interop",  # the OpenAI-compatible endpoint (/v1/) and the MCP server (/mcp), for other programs
-    # Staff concerns, each a model-less app (README, "How the code is laid out").
-    "datacare",
+    "datacare",  # from here on staff concerns, each a model-less app (README, "How the code is laid out")
     "evaluation",
     "insight",
     "moderation",
