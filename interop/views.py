@@ -41,7 +41,8 @@ def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if user is None:
             body = completions.error_body(UNAUTHORIZED, kind="invalid_request_error", code="invalid_api_key")
             return JsonResponse(body, status=401, headers={"WWW-Authenticate": "Bearer"})
-        request.user = user
+        # _cached_user too: the request log names the user it finds there (ragchat/requestlog.py).
+        request.user = request._cached_user = user
         return view(request, *args, **kwargs)
 
     return csrf_exempt(never_cache(wrapper))

@@ -146,3 +146,11 @@ def test_a_streamed_call_whose_model_fails_ends_with_an_error_event(client, alic
             "code": "answer_failed",
         }
     }
+
+
+def test_the_request_log_names_the_tokens_user_and_never_the_token(client, alice, alice_token, caplog):
+    caplog.set_level("INFO", logger="ragchat.request")
+    complete(client, alice_token, messages=[{"role": "user", "content": "   "}])
+    [line] = [record for record in caplog.records if record.name == "ragchat.request"]
+    assert line.user_id == alice.pk and line.status == 400
+    assert alice_token not in caplog.text
