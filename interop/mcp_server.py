@@ -11,7 +11,6 @@ Tools: ``search_documents`` (passages with their document, page and score) and `
 answer with its sources, stored as a conversation of the caller, like a call to /v1).
 """
 
-import functools
 import uuid
 from collections.abc import Callable
 from contextlib import aclosing
@@ -183,9 +182,9 @@ def _allowed_host(scope) -> bool:
     return bool(domain) and validate_host(domain, allowed)
 
 
-@functools.cache
 def mcp_application():
-    """The ASGI application; its lifespan must run (it starts the SDK's session manager)."""
+    """The ASGI application (ragchat/asgi.py makes it once); its lifespan must run: it starts the
+    SDK's session manager."""
     starlette_app = build_server().streamable_http_app(
         streamable_http_path=PATH,
         stateless_http=True,
