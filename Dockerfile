@@ -27,5 +27,6 @@ RUN DEBUG=true python manage.py embeddings_export
 RUN useradd --create-home ragchat && mkdir -p /app/media && chown ragchat /app/media
 USER ragchat
 EXPOSE 8000
-# Migrations and the cache table first (both are idempotent), then gunicorn with gunicorn.conf.py.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && exec gunicorn -c gunicorn.conf.py ragchat.wsgi"]
+# Migrations and the cache table first (both are idempotent), then gunicorn with gunicorn.conf.py
+# (uvicorn workers serving the ASGI application).
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && exec gunicorn -c gunicorn.conf.py ragchat.asgi:application"]

@@ -184,16 +184,22 @@ async def awrite_reply(
         yield piece
 
 
-def stream_answer(*, message: Message) -> Iterator[str]:
+# ``history`` (both entry points): earlier (question, answer) turns kept by the caller rather than
+# stored here (an OpenAI client sends its whole conversation with each call); None reads the
+# conversation's own.
+Turns = list[tuple[str, str]]
+
+
+def stream_answer(*, message: Message, history: Turns | None = None) -> Iterator[str]:
     """Answer a stored question piece by piece; the outcome is recorded when the stream ends."""
-    exchange = _exchange_for(message)
+    exchange = _exchange_for(message, history)
     try:
         yield from exchange
     finally:
         _record(message, exchange)
 
 
-async def astream_answer(*, message: Message) -> AsyncIterator[str]:
+async def astream_answer(*, message: Message, history: Turns | None = None) -> AsyncIterator[str]:
     """``stream_answer`` for async callers (the ASGI server's streamed answers), with the same
     pieces and the same outcome recorded, however the stream ends.
 
@@ -201,7 +207,7 @@ async def astream_answer(*, message: Message) -> AsyncIterator[str]:
     bounded pool (``ragchat.blocking``): while the model writes, the stream holds neither a
     thread nor a database connection.
     """
-    exchange = await in_pool(_exchange_for, message)
+    exchange = await in_pool(_exchange_for, message, history)
     try:
         # Closed explicitly, so a reader who goes away ends the exchange's stream too (recorded as stopped).
         async with aclosing(exchange.astream()) as pieces:
@@ -211,20 +217,20 @@ async def astream_answer(*, message: Message) -> AsyncIterator[str]:
         await in_pool(_record, message, exchange)
 
 
-def _exchange_for(message: Message) -> Exchange:
+def _exchange_for(message: Message, history: Turns | None) -> Exchange:
     return Exchange(
         question=message.question,
         chat_type=message.chat_type,
         # The owner's current rights: a collection no longer shared is not searched again.
         reader=Reader.for_user(message.conversation.owner),
         collections=[collection.name for collection in message.conversation.collections.all()] or None,
-        history=_history(message),
+        history=_history(message) if history is None else _given_history(history),
     )
 
 
-def answer_message(*, message: Message) -> Message:
+def answer_message(*, message: Message, history: Turns | None = None) -> Message:
     """Answer a stored question to the end and record the result; failures are recorded, not raised."""
-    for _ in stream_answer(message=message):
+    for _ in stream_answer(message=message, history=history):
         pass
     return message
 
@@ -235,6 +241,11 @@ def _history(message: Message) -> list[tuple[str, str, str]]:
     )
     recent = earlier.order_by("-created_at")[: llm.HISTORY_TURNS]
     return [(m.question, m.search_query, m.answer) for m in recent][::-1]
+
+
+def _given_history(turns: Turns) -> list[tuple[str, str, str]]:
+    # What those turns searched is not known: a follow-up is then joined to the earlier question.
+    return [(question, "", answer) for question, answer in turns[-llm.HISTORY_TURNS :]]
 
 
 # Waits between attempts to save an answer while the database is away (a restart takes seconds).

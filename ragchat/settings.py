@@ -30,18 +30,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "axes",
-    # The job queue: its tables live in the same PostgreSQL (README, "Background jobs").
-    "procrastinate.contrib.django",
+    "procrastinate.contrib.django",  # the job queue, its tables in the same PostgreSQL (README, "Background jobs")
     "ragchat",
     "accounts",
     "documents",
     "conversations",
-    # Personal API tokens and the REST API (README, "API").
-    "api",
-    # django-ninja: listed so its docs page uses the Swagger UI files it ships, not a CDN's.
-    "ninja",
-    # Staff concerns, each a model-less app (README, "How the code is laid out").
-    "datacare",
+    "api",  # personal API tokens and the REST API (README, "API")
+    "ninja",  # django-ninja, listed so its docs page uses the Swagger UI files it ships, not a CDN's
+    "interop",  # the OpenAI-compatible endpoint (/v1/) and the MCP server (/mcp), for other programs
+    "datacare",  # from here on staff concerns, each a model-less app (README, "How the code is laid out")
     "evaluation",
     "insight",
     "moderation",
@@ -103,19 +100,23 @@ else:
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_ragchat")}
 # The server is ASGI (gunicorn with uvicorn workers): sync code runs in short-lived threads, where
 # persistent connections (CONN_MAX_AGE) would be left behind, so each process shares a psycopg pool
-# of at most DATABASE_POOL_MAX_SIZE connections instead, waiting up to DATABASE_POOL_TIMEOUT seconds
-# for one. DATABASE_POOL=false goes back to one connection per thread, kept CONN_MAX_AGE seconds.
+# of at most DATABASE_POOL_MAX_SIZE connections instead. A request waits up to DATABASE_POOL_TIMEOUT
+# seconds for one: long enough for a burst of questions to queue, short, because while the database
+# is away every request waits that long before its 503 page. DATABASE_POOL=false goes back to one
+# connection per thread, kept CONN_MAX_AGE seconds.
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=16),
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=30.0),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection is checked before it is used (the pool checks it when lending it), so one cut by a
+# database restart is replaced rather than failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's cache. Rate limits (ragchat/ratelimit.py) and login throttling (django-axes) keep

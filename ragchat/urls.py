@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("oidc/", include("accounts.oidc_urls")),
     path("knowledge/", include("documents.urls")),
+    # The OpenAI-compatible endpoint; the MCP server at /mcp is mounted beside Django (ragchat/asgi.py).
+    path("v1/", include("interop.urls")),
     # Staff pages of their own under /admin/, before the admin's catch-all.
     path("admin/insight/", include("insight.urls")),
     # The admin's own password form, unless local log-in is switched off (accounts/views.py).

@@ -103,6 +103,20 @@ def test_earlier_exchanges_are_sent_as_history(knowledge_base, conversation, ope
     assert [m["content"] for m in second[1:3]] == ["When to prune roses?", "Roses are pruned in late winter [1]."]
 
 
+def test_history_given_by_the_caller_replaces_the_stored_one_and_keeps_the_last_turns(
+    knowledge_base, conversation, openai_stub
+):
+    answer_question(conversation=conversation, question="How do I descale the kettle?", chat_type="answer")
+    message = services.message_create(conversation=conversation, question="And what first?", chat_type="answer")
+    given = [(f"Question {n}?", f"Answer {n}.") for n in range(1, llm.HISTORY_TURNS + 2)]
+
+    answering.answer_message(message=message, history=given)
+
+    sent = [m["content"] for m in openai_stub.requests[-1]["messages"][1:-1]]
+    assert sent == [text for turn in given[-llm.HISTORY_TURNS :] for text in turn]
+    assert message.status == MessageStatus.ANSWERED
+
+
 def test_a_question_with_nothing_relevant_gets_a_plain_answer(knowledge_base, conversation, settings):
     settings.ANSWER_MIN_SIMILARITY = 0.99
     message = answer_question(conversation=conversation, question="Quantum chromodynamics?", chat_type="answer")

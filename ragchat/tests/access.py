@@ -94,7 +94,10 @@ ADMIN_URLS = [p for p in URLS if p not in PUBLIC_URLS and p.route.startswith(ADM
 # The REST API under /api/ answers programs (401 and problem details, JSON bodies, more methods than
 # GET and POST): api/tests/test_api_access.py walks its operations from its OpenAPI document instead.
 API_URLS = [p for p in URLS if p.route.startswith("api/")]
-USER_URLS = [p for p in URLS if p not in PUBLIC_URLS and p not in ADMIN_URLS and p not in API_URLS]
+# The OpenAI-compatible endpoint under /v1/ serves programs holding an API token, and nobody else:
+# 401 in OpenAI's error shape, never a login page, whoever is signed in (test_access.py).
+TOKEN_URLS = [p for p in URLS if p.route.startswith("v1/")]
+USER_URLS = [p for p in URLS if p not in PUBLIC_URLS + ADMIN_URLS + API_URLS + TOKEN_URLS]
 # User URLs naming a row (a conversation, a message) and those that do not (the list, the password form).
 OBJECT_URLS = [p for p in USER_URLS if p.kwargs]
 PAGE_URLS = [p for p in USER_URLS if not p.kwargs]

@@ -28,11 +28,13 @@ def unreachable_database():
     def outage():
         real_name = connection.settings_dict["NAME"]
         connection.close()
+        connection.close_pool()  # a pool keeps the address it was made with; the next one takes the new name
         connection.settings_dict["NAME"] = "ragchat_no_such_database"
         try:
             yield
         finally:
             connection.close()
+            connection.close_pool()
             connection.settings_dict["NAME"] = real_name
 
     return outage

@@ -24,6 +24,7 @@ from ragchat.tests.access import (
     OBJECT_URLS,
     PAGE_URLS,
     PUBLIC_URLS,
+    TOKEN_URLS,
     USER_URLS,
     by_id,
     expect_404_where_the_owner_is_served,
@@ -68,6 +69,18 @@ def test_anonymous_visitors_are_sent_to_login(client, bobs_message, pattern):
     before = stored_rows(bobs_message.conversation.owner)
     for method, response in get_and_post(client, url).items():
         assert response.status_code == 405 or redirects_to(response, "login"), f"{method}: {response.status_code}"
+    assert stored_rows(bobs_message.conversation.owner) == before
+
+
+@by_id(TOKEN_URLS)
+def test_token_urls_refuse_visitors_and_signed_in_sessions_alike(client, alice, bobs_message, pattern):
+    url = pattern.url(ids_of(bobs_message))
+    before = stored_rows(bobs_message.conversation.owner)
+    anonymous = statuses(client, url)
+    client.force_login(alice)  # a session is not a token: another site's page could ride on its cookie
+    signed_in = statuses(client, url)
+    for answered in (anonymous, signed_in):
+        assert 401 in answered.values() and set(answered.values()) <= {401, 405}, answered
     assert stored_rows(bobs_message.conversation.owner) == before
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 STAFF_APPS = {"moderation", "insight", "datacare", "evaluation"}
-PROJECT_APPS = {"ragchat", "accounts", "documents", "conversations", "api"} | STAFF_APPS
+PROJECT_APPS = {"ragchat", "accounts", "documents", "conversations", "api", "interop"} | STAFF_APPS
 
 # What each app may import of the project's other apps (its own modules and the root conftest are always fine).
 MAY_IMPORT = {
@@ -20,6 +20,8 @@ MAY_IMPORT = {
     "accounts": {"ragchat"},
     # The REST API and personal tokens: the same services and reads as the pages, for programs.
     "api": {"ragchat", "accounts", "documents", "conversations"},
+    # The OpenAI-compatible endpoint and the MCP server: the API's tokens (their model in tests), nothing else of it.
+    "interop": {"ragchat", "documents", "conversations", "api.tokens", "api.models"},
     "evaluation": {"ragchat", "documents", "conversations"},
     # Staff apps may write the one evaluation-set format, evaluation.evalset; nothing else of another staff app.
     "moderation": {"ragchat", "documents", "conversations", "evaluation.evalset"},
@@ -69,6 +71,7 @@ def test_the_rules_see_a_forbidden_import():
     assert not allowed("conversations", "moderation.exports")
     assert not allowed("datacare", "evaluation.scoring.evaluate")
     assert allowed("datacare", "evaluation.evalset.evaluation_line")
+    assert allowed("interop", "api.tokens.bearer_user") and not allowed("interop", "api.rest")
 
 
 @pytest.mark.parametrize("app", sorted(PROJECT_APPS))

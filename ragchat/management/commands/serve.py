@@ -17,11 +17,11 @@ POLL_SECONDS = 0.5
 
 class Command(BaseCommand):
     help = (
-        "Run the web server (gunicorn with gunicorn.conf.py) and a job worker (manage.py procrastinate "
-        "worker) together. Ctrl+C (or SIGTERM) stops both, each finishing what it is doing. If either "
-        "stops by itself, the other is stopped too and the command says which one stopped and exits with "
-        "status 1, so a dead worker never goes unnoticed. In production run them as separate services "
-        "instead (docker-compose.yml: web and worker)."
+        "Run the web server (gunicorn with gunicorn.conf.py: uvicorn workers serving ragchat.asgi) "
+        "and a job worker (manage.py procrastinate worker) together. Ctrl+C (or SIGTERM) stops both, "
+        "each finishing what it is doing. If either stops by itself, the other is stopped too and the "
+        "command says which one stopped and exits with status 1, so a dead worker never goes unnoticed. "
+        "In production run them as separate services instead (docker-compose.yml: web and worker)."
     )
 
     def add_arguments(self, parser):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         environment = {**os.environ, **({"GUNICORN_BIND": bind} if bind else {})}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         processes = {
-            "web server": _start([gunicorn, "-c", "gunicorn.conf.py", "ragchat.wsgi"], environment),
+            "web server": _start([gunicorn, "-c", "gunicorn.conf.py", "ragchat.asgi:application"], environment),
             "job worker": _start([sys.executable, "manage.py", "procrastinate", "worker"], environment),
         }
         # Ctrl+C (SIGINT) or SIGTERM reach this process alone (the children have sessions of their
