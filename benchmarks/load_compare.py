@@ -84,7 +84,7 @@ def server_environment(port: int) -> dict[str, str]:
         # Both checkouts embed with this checkout's export (an older one would export its own for minutes).
         "EMBEDDING_ONNX_DIR": os.environ.get("EMBEDDING_ONNX_DIR", str(REPO_ROOT / ".onnx-model")),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_ACCESS_LOG": "/dev/null",  # an older gunicorn.conf.py takes no empty value
         "LOG_LEVEL": "WARNING",
     }
 
