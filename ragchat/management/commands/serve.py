@@ -17,8 +17,9 @@ POLL_SECONDS = 0.5
 
 class Command(BaseCommand):
     help = (
-        "Run the web server (gunicorn with gunicorn.conf.py: uvicorn workers serving ragchat.asgi) and a job worker (manage.py procrastinate "
-        "worker) together. Ctrl+C (or SIGTERM) stops both, each finishing what it is doing. If either "
+        "Run the web server (gunicorn with gunicorn.conf.py: uvicorn workers serving ragchat.asgi) and a job "
+        "worker (manage.py procrastinate worker) together. Ctrl+C (or SIGTERM) stops both, each finishing "
+        "what it is doing. If either "
         "stops by itself, the other is stopped too and the command says which one stopped and exits with "
         "status 1, so a dead worker never goes unnoticed. In production run them as separate services "
         "instead (docker-compose.yml: web and worker)."
