@@ -12,9 +12,10 @@ What it reports
     Errors by kind (an HTTP status, a failed answer, a timeout, a connection error); p50/p95 of
     the time to the first streamed piece of the model's reply (TTFT: from just before the POST
     to the first ``delta`` event) and to the full answer; the most streams open at once; the
-    largest resident memory (RSS) of each web worker during the run; the most database
-    connections in use (pg_stat_activity, client backends of this database, sampled every 0.2 s);
-    and the database check: every question stored exactly once, for its user, answered.
+    largest resident memory (RSS) and thread count of each web worker during the run, and the
+    workers' CPU seconds per answer; the most database connections in use (pg_stat_activity,
+    client backends of this database, sampled every 0.2 s); and the database check: every
+    question stored exactly once, for its user, answered.
 
 Users are created (or reset) as ``streamtest-001`` …, signed in by making their sessions directly
 in the database (a login form would spend minutes hashing passwords), with their old
@@ -149,6 +150,7 @@ class Samples:
         self.master = psutil.Process(gunicorn.pid)
         self.rss_mb: dict[int, float] = {}
         self.cpu_s: dict[int, tuple[float, float]] = {}  # worker: (CPU seconds at its first sample, at its last)
+        self.threads: dict[int, int] = {}
         self.connections = 0
         self.running = True
 
@@ -158,10 +160,12 @@ class Samples:
                 try:
                     rss = worker.memory_info().rss / 2**20
                     cpu = sum(worker.cpu_times()[:2])  # user + system
+                    threads = worker.num_threads()
                 except psutil.NoSuchProcess:
                     continue
                 self.rss_mb[worker.pid] = max(self.rss_mb.get(worker.pid, 0.0), rss)
                 self.cpu_s[worker.pid] = (self.cpu_s.get(worker.pid, (cpu, cpu))[0], cpu)
+                self.threads[worker.pid] = max(self.threads.get(worker.pid, 0), threads)
             self.connections = max(self.connections, database_connections())
             time.sleep(SAMPLE_EVERY)
 
@@ -220,6 +224,7 @@ def summarize(options, outcomes: list[Outcome], state: dict, samples: Samples, e
         "ttft_ms": {"p50": _ms(percentile(ttft, 0.5)), "p95": _ms(percentile(ttft, 0.95))},
         "full_answer_ms": {"p50": _ms(percentile(full, 0.5)), "p95": _ms(percentile(full, 0.95))},
         "worker_rss_mb": sorted(round(rss) for rss in samples.rss_mb.values()),
+        "worker_threads": sorted(samples.threads.values()),
         "worker_cpu_s_per_answer": round(
             sum(last - first for first, last in samples.cpu_s.values()) / len(outcomes), 3
         ),
@@ -245,6 +250,7 @@ def print_table(summary: dict) -> None:
         ("first token (TTFT)", f"p50 {ttft['p50']} ms   p95 {ttft['p95']} ms"),
         ("full answer", f"p50 {full['p50']} ms   p95 {full['p95']} ms"),
         ("worker RSS (max)", ", ".join(f"{rss} MB" for rss in summary["worker_rss_mb"])),
+        ("worker threads (max)", ", ".join(str(count) for count in summary["worker_threads"])),
         ("worker CPU", f"{summary['worker_cpu_s_per_answer']} s per answer (all workers)"),
         ("DB connections", f"at most {summary['most_db_connections']} in use"),
         ("DB check", f"{db['sent']} sent, {db['stored_once']} stored once, {db['missing']} missing, "
