@@ -69,6 +69,7 @@ def old_checkout(revision: str):
         yield folder
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO_ROOT, check=False)
+        folder.parent.rmdir()
 
 
 def server_environment(port: int) -> dict[str, str]:
