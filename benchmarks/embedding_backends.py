@@ -144,7 +144,7 @@ def gunicorn_rss(backend: str) -> int:
     env = {**os.environ, "EMBEDDING_BACKEND": backend, "WEB_CONCURRENCY": "1", "GUNICORN_BIND": f"127.0.0.1:{port}"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "-c", "gunicorn.conf.py", "ragchat.wsgi"],
+        [str(gunicorn), "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

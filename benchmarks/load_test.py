@@ -34,10 +34,10 @@ Users
 How to run
     Start the server first, with the extractive default (no CHAT_MODEL) and without the per-user
     question rate limit, which a simulated user with a 1 s think time would otherwise hit.
-    gunicorn.conf.py gives threaded workers that load the embedding model before serving:
+    gunicorn.conf.py gives uvicorn workers that load the embedding model before serving:
 
         cd path/to/ragchat   # the project folder
-        DEBUG=true ASK_RATE_LIMIT=0 .venv/bin/gunicorn -c gunicorn.conf.py ragchat.wsgi \\
+        DEBUG=true ASK_RATE_LIMIT=0 .venv/bin/gunicorn -c gunicorn.conf.py \\
             --bind 127.0.0.1:8300
 
     then, in a second terminal:

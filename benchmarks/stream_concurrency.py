@@ -12,9 +12,10 @@ What it reports
     Errors by kind (an HTTP status, a failed answer, a timeout, a connection error); p50/p95 of
     the time to the first streamed piece of the model's reply (TTFT: from just before the POST
     to the first ``delta`` event) and to the full answer; the most streams open at once; the
-    largest resident memory (RSS) of each web worker during the run; the most database
-    connections in use (pg_stat_activity, client backends of this database, sampled every 0.2 s);
-    and the database check: every question stored exactly once, for its user, answered.
+    largest resident memory (RSS) and thread count of each web worker during the run, and the
+    workers' CPU seconds per answer; the most database connections open and the most running a
+    query (pg_stat_activity, client backends of this database, sampled every 0.2 s); and the
+    database check: every question stored exactly once, for its user, answered.
 
 Users are created (or reset) as ``streamtest-001`` …, signed in by making their sessions directly
 in the database (a login form would spend minutes hashing passwords), with their old
@@ -130,16 +131,16 @@ def prepare_sessions(count: int) -> list[tuple[str, str]]:
     return sessions
 
 
-def database_connections() -> int:
-    """Client connections to this database now (pg_stat_activity), not counting this one."""
+def database_connections() -> tuple[int, int]:
+    """Client connections to this database now (pg_stat_activity), not counting this one: (open, running a query)."""
     import psycopg
     from django.db import connection
 
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as probe:
         return probe.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-        ).fetchone()[0]
+            "SELECT count(*), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
 
 
 class Samples:
@@ -149,7 +150,8 @@ class Samples:
         self.master = psutil.Process(gunicorn.pid)
         self.rss_mb: dict[int, float] = {}
         self.cpu_s: dict[int, tuple[float, float]] = {}  # worker: (CPU seconds at its first sample, at its last)
-        self.connections = 0
+        self.threads: dict[int, int] = {}
+        self.connections = (0, 0)  # the most open, the most running a query
         self.running = True
 
     def sample(self) -> None:
@@ -158,11 +160,14 @@ class Samples:
                 try:
                     rss = worker.memory_info().rss / 2**20
                     cpu = sum(worker.cpu_times()[:2])  # user + system
+                    threads = worker.num_threads()
                 except psutil.NoSuchProcess:
                     continue
                 self.rss_mb[worker.pid] = max(self.rss_mb.get(worker.pid, 0.0), rss)
                 self.cpu_s[worker.pid] = (self.cpu_s.get(worker.pid, (cpu, cpu))[0], cpu)
-            self.connections = max(self.connections, database_connections())
+                self.threads[worker.pid] = max(self.threads.get(worker.pid, 0), threads)
+            now = database_connections()
+            self.connections = (max(self.connections[0], now[0]), max(self.connections[1], now[1]))
             time.sleep(SAMPLE_EVERY)
 
 
@@ -220,10 +225,11 @@ def summarize(options, outcomes: list[Outcome], state: dict, samples: Samples, e
         "ttft_ms": {"p50": _ms(percentile(ttft, 0.5)), "p95": _ms(percentile(ttft, 0.95))},
         "full_answer_ms": {"p50": _ms(percentile(full, 0.5)), "p95": _ms(percentile(full, 0.95))},
         "worker_rss_mb": sorted(round(rss) for rss in samples.rss_mb.values()),
+        "worker_threads": sorted(samples.threads.values()),
         "worker_cpu_s_per_answer": round(
             sum(last - first for first, last in samples.cpu_s.values()) / len(outcomes), 3
         ),
-        "most_db_connections": samples.connections,
+        "most_db_connections": {"open": samples.connections[0], "running_a_query": samples.connections[1]},
         "db_check": {**db_check, "ok": db_check["stored_once"] == db_check["sent"] and not db_check["unanswered"]},
     }
 
@@ -245,8 +251,10 @@ def print_table(summary: dict) -> None:
         ("first token (TTFT)", f"p50 {ttft['p50']} ms   p95 {ttft['p95']} ms"),
         ("full answer", f"p50 {full['p50']} ms   p95 {full['p95']} ms"),
         ("worker RSS (max)", ", ".join(f"{rss} MB" for rss in summary["worker_rss_mb"])),
+        ("worker threads (max)", ", ".join(str(count) for count in summary["worker_threads"])),
         ("worker CPU", f"{summary['worker_cpu_s_per_answer']} s per answer (all workers)"),
-        ("DB connections", f"at most {summary['most_db_connections']} in use"),
+        ("DB connections", "at most {open} open (the pools' own), {running_a_query} running a query"
+                           .format(**summary["most_db_connections"])),
         ("DB check", f"{db['sent']} sent, {db['stored_once']} stored once, {db['missing']} missing, "
                      f"{db['duplicated']} duplicated, {db['unanswered']} unanswered: {'OK' if db['ok'] else 'FAILED'}"),
     ]  # fmt: skip

@@ -214,7 +214,9 @@ async def astream_answer(*, message: Message, history: Turns | None = None) -> A
             async for piece in pieces:
                 yield piece
     finally:
-        await in_pool(_record, message, exchange)
+        # Shielded: a client that goes away while the outcome waits for a free pool thread cancels
+        # this task, and the wait with it, but not the saving.
+        await asyncio.shield(in_pool(_record, message, exchange))
 
 
 def _exchange_for(message: Message, history: Turns | None) -> Exchange:

@@ -20,9 +20,10 @@ from django.db import connection
 from django.test import AsyncClient
 from django.urls import reverse
 
-from conftest import STREAM
+from conftest import STREAM, make_user
 from conversations import extractive
 from conversations.models import Message, MessageStatus
+from ragchat.tests.browser import BROWSER_TESTS, log_in
 from ragchat.tests.test_serve import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,7 +83,7 @@ def asgi_server(openai_stub, tmp_path):
     port = free_port()
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "documents.tests.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "conversations.tests.asgi_settings",
         "TEST_WORKER_DATABASE": connection.settings_dict["NAME"],
         "TEST_WORKER_MEDIA_ROOT": str(tmp_path),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -146,3 +147,27 @@ def test_a_client_that_disconnects_from_the_asgi_server_keeps_the_partial_answer
         message.refresh_from_db()
     assert message.status == MessageStatus.FAILED and message.error == "The answer was stopped before it was complete."
     assert message.answer == "one "
+
+
+@BROWSER_TESTS[0]  # skipped where Chromium is missing
+def test_the_page_streams_from_the_asgi_server_and_stop_keeps_the_partial_answer(
+    page, knowledge_base, openai_stub, asgi_server
+):
+    from playwright.sync_api import expect
+
+    make_user("alice")
+    openai_stub.reply = " ".join(f"word{n}" for n in range(60))
+    openai_stub.token_delay = 0.2
+    server = type("Server", (), {"url": asgi_server})
+    log_in(page, server, "alice")
+    box = page.get_by_label("Question")
+    box.fill("When should I prune my roses?")
+    box.press("Enter")
+    expect(page.locator(".live")).to_contain_text("word2")  # pieces arrive while the model writes
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped. What arrived so far is kept.").wait_for()
+
+    page.get_by_text("The answer is incomplete").wait_for(timeout=15_000)
+    message = Message.objects.get()
+    assert message.status == MessageStatus.FAILED and message.answer.startswith("word0 word1 word2")
+    assert "word59" not in message.answer
