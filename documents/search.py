@@ -269,7 +269,11 @@ def search_rows(sql: str, values: dict) -> list[tuple]:
     binds them on the server instead: each parameter is sent once, the vector in pgvector's binary
     form. It is never a prepared statement, so a transaction-pooling PgBouncer is fine.
     """
+    # What Django's own cursor() does first: reconnect after a failed health check, connect, and
+    # refuse a connection of another thread.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         # No type given (oid 0): the statement's own ``::vector`` casts type the parameter.
         cursor.adapters.register_dumper(Vector, VectorBinaryDumper)
