@@ -264,7 +264,7 @@ def search_rows(sql: str, values: dict) -> list[tuple]:
     """The rows of a search statement (or of its EXPLAIN) with ``search_values``' parameters.
 
     Django's cursors bind parameters on the client: the question's 384 numbers would be written out
-    as text at each of the statement's five uses of the vector, and parsed five times by the
+    as text at each of the statement's four uses of the vector, and parsed four times by the
     server. A psycopg cursor of its own, on Django's connection (its transaction, its error types),
     binds them on the server instead: each parameter is sent once, the vector in pgvector's binary
     form. It is never a prepared statement, so a transaction-pooling PgBouncer is fine.
