@@ -171,12 +171,11 @@ def timed(reader: Reader, queries: np.ndarray, params: SearchParams) -> tuple[li
 
 def plan_summary(reader: Reader, query: np.ndarray, params: SearchParams) -> str:
     """The lines of EXPLAIN ANALYZE that say how the chunks were found, for the report."""
-    from documents.search import build_search_sql, search_values
+    from documents.search import build_search_sql, search_rows, search_values
 
     values = search_values(params, query_vector=query.tolist(), query_text="", reader=reader, collections=None)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + build_search_sql(params), values)
-        lines = [row[0].strip(" ->") for row in cursor.fetchall()]
+    explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + build_search_sql(params)
+    lines = [row[0].strip(" ->") for row in search_rows(explain, values)]
     # The scans of chunks that ran (a branch that did not run says "never executed"), and the time.
     keep = ("on documents_chunk", "Execution Time")
     return " / ".join(line for line in lines if any(word in line for word in keep) and "never executed" not in line)

@@ -39,6 +39,9 @@ class Encoder(Protocol):
     def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         """One L2-normalised float32 vector per text, in the order given."""
 
+    def encode_query(self, text: str) -> np.ndarray:
+        """The vector of one text, a question: the latency of one call matters, not throughput."""
+
 
 def model_path() -> str:
     if settings.EMBEDDING_MODEL_PATH:
@@ -102,6 +105,9 @@ class _TorchEncoder:
     def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
 
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text], batch_size=1)[0]
+
 
 def is_loaded() -> bool:
     """Whether this process has the configured backend's model in memory (gunicorn loads it first)."""
@@ -127,7 +133,7 @@ class MiniLMEmbeddings(Embeddings):
         return encoder.encode(texts, batch_size=self.batch_size).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return get_encoder(self.backend).encode_query(text).tolist()
 
 
 def token_count(text: str) -> int:

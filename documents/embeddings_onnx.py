@@ -7,6 +7,7 @@ attention mask keeps, and L2 normalisation. Nothing here imports torch or senten
 """
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +59,12 @@ def exported_file(*, quantised: bool) -> Path:
     return path
 
 
-def session_for(path: Path):
-    """An ONNX Runtime session on ``path``, with EMBEDDING_THREADS threads (0: one per core)."""
+def session_for(path: Path, threads: int | None = None):
+    """An ONNX Runtime session on ``path``, with ``threads`` threads (default EMBEDDING_THREADS; 0: one per core)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = settings.EMBEDDING_THREADS
+    options.intra_op_num_threads = settings.EMBEDDING_THREADS if threads is None else threads
     # One model call at a time per session; parallelism is within each matrix product.
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
@@ -83,13 +84,32 @@ def padded_tokenizer():
 
 
 class OnnxEncoder:
-    def __init__(self, session, tokenizer):
+    def __init__(self, session, tokenizer, path: Path | None = None):
         self.session = session
         self.tokenizer = tokenizer
+        self.path = path
+        # A question is a dozen word pieces: split over several threads, each matrix product costs
+        # more in handing work over than it saves, and the idle threads then spin, waiting for more,
+        # on the cores the database needs for the search that follows (README, "Speed"). So questions
+        # get a session of one thread, made on first use; it is the main one when that has one thread
+        # (gunicorn's workers on a 2-core machine), so a web worker holds the model once.
+        self._query_session = session if settings.EMBEDDING_THREADS == 1 or path is None else None
+        self._query_session_lock = threading.Lock()
 
     @classmethod
     def load(cls, *, quantised: bool) -> "OnnxEncoder":
-        return cls(session_for(exported_file(quantised=quantised)), padded_tokenizer())
+        path = exported_file(quantised=quantised)
+        return cls(session_for(path), padded_tokenizer(), path)
+
+    def query_session(self):
+        with self._query_session_lock:
+            if self._query_session is None:
+                self._query_session = session_for(self.path, threads=1)
+            return self._query_session
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One text's L2-normalised vector, computed on one thread."""
+        return self._embed_batch([self.tokenizer.encode(text).ids], session=self.query_session())[0]
 
     def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         """One L2-normalised vector per text, in the order given.
@@ -105,7 +125,7 @@ class OnnxEncoder:
         vectors[order] = in_order
         return vectors
 
-    def _embed_batch(self, batch: list[list[int]]) -> np.ndarray:
+    def _embed_batch(self, batch: list[list[int]], session=None) -> np.ndarray:
         width = max(len(piece_ids) for piece_ids in batch)
         input_ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros_like(input_ids)
@@ -113,7 +133,7 @@ class OnnxEncoder:
             input_ids[row, : len(piece_ids)] = piece_ids
             mask[row, : len(piece_ids)] = 1
         inputs = dict(zip(INPUT_NAMES, (input_ids, mask, np.zeros_like(input_ids)), strict=True))
-        hidden = self.session.run(None, inputs)[0]
+        hidden = (session or self.session).run(None, inputs)[0]
         return normalised(mean_pooled(hidden, mask))
 
 

@@ -11,10 +11,14 @@ chunks). A passage is evidence, and so is the page it comes from: a chunk that m
 like the question, inside a page about something else, falls behind one from a page on topic.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection
+from pgvector import Vector
+from pgvector.psycopg.vector import VectorBinaryDumper
 
 from documents.models import FULL_TEXT_CONFIG
 
@@ -212,11 +216,16 @@ def build_search_sql(params: SearchParams) -> str:
 
 
 def search_values(
-    params: SearchParams, *, query_vector: list[float], query_text: str, reader: Reader, collections: list[str] | None
+    params: SearchParams,
+    *,
+    query_vector: Sequence[float],
+    query_text: str,
+    reader: Reader,
+    collections: list[str] | None,
 ) -> dict:
-    """The parameters of ``build_search_sql``'s statement."""
+    """The parameters of ``build_search_sql``'s statement, for ``search_rows``."""
     return {
-        "vector": "[" + ",".join(f"{x:.7g}" for x in query_vector) + "]",
+        "vector": Vector(list(query_vector)),
         "text": query_text,
         "reader": reader.user_id,
         "everything": reader.everything,
@@ -248,6 +257,25 @@ def search_chunks(
     values = search_values(
         params, query_vector=query_vector, query_text=query_text, reader=reader, collections=collections
     )
-    with connection.cursor() as cursor:
+    return [RetrievedChunk(*row) for row in search_rows(sql, values)]
+
+
+def search_rows(sql: str, values: dict) -> list[tuple]:
+    """The rows of a search statement (or of its EXPLAIN) with ``search_values``' parameters.
+
+    Django's cursors bind parameters on the client: the question's 384 numbers would be written out
+    as text at each of the statement's four uses of the vector, and parsed four times by the
+    server. A psycopg cursor of its own, on Django's connection (its transaction, its error types),
+    binds them on the server instead: each parameter is sent once, the vector in pgvector's binary
+    form. It is never a prepared statement, so a transaction-pooling PgBouncer is fine.
+    """
+    # What Django's own cursor() does first: reconnect after a failed health check, connect, and
+    # refuse a connection of another thread.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        # No type given (oid 0): the statement's own ``::vector`` casts type the parameter.
+        cursor.adapters.register_dumper(Vector, VectorBinaryDumper)
         cursor.execute(sql, values)
-        return [RetrievedChunk(*row) for row in cursor.fetchall()]
+        return cursor.fetchall()

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from documents import embeddings
 from documents.embeddings import MiniLMEmbeddings
-from documents.embeddings_onnx import MANIFEST_FILE, OnnxModelMissing
+from documents.embeddings_onnx import MANIFEST_FILE, OnnxEncoder, OnnxModelMissing
 
 TEXTS = [
     "How do I import my own documents?",
@@ -50,6 +50,21 @@ def test_onnx_vectors_are_unit_length_and_keep_the_order_of_the_texts():
     batched = vectors("onnx", batch_size=4)
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
+@pytest.mark.parametrize(("passage_threads", "shared"), [(0, False), (2, False), (1, True)])
+def test_a_question_is_embedded_on_one_thread_and_the_model_is_held_once_when_passages_use_one_too(
+    settings, passage_threads, shared
+):
+    settings.EMBEDDING_THREADS = passage_threads
+    encoder = OnnxEncoder.load(quantised=False)
+
+    query_session = encoder.query_session()
+
+    assert query_session.get_session_options().intra_op_num_threads == 1
+    assert encoder.session.get_session_options().intra_op_num_threads == passage_threads
+    assert (query_session is encoder.session) is shared
+    np.testing.assert_allclose(encoder.encode_query(TEXTS[1]), encoder.encode(TEXTS[1:2], batch_size=1)[0], atol=1e-5)
 
 
 def test_the_default_backend_follows_the_setting(settings):

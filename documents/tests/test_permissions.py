@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_user
 from documents.collections import collection_get_or_create, collection_share, collection_unshare, may, role_of
 from documents.models import Chunk, Collection, Document, Role, Visibility
-from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values
+from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_rows, search_values
 
 DIMENSIONS = 384
 
@@ -194,9 +194,7 @@ def _branches_run(reader: Reader, query: list[float], exact_limit: int) -> list[
     """Whether each way of finding the nearest chunks ran: [exact, index walk], from EXPLAIN ANALYZE."""
     params = SearchParams.from_settings(keyword_weight=0.0, exact_limit=exact_limit)
     values = search_values(params, query_vector=query, query_text="", reader=reader, collections=None)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + build_search_sql(params), values)
-        plan = cursor.fetchone()[0][0]["Plan"]
+    plan = search_rows("EXPLAIN (ANALYZE, FORMAT JSON) " + build_search_sql(params), values)[0][0][0]["Plan"]
 
     def find(node, test):
         if test(node):

@@ -9,7 +9,15 @@ from conftest import make_chunk
 from documents import retrieval
 from documents.collections import collection_get_or_create
 from documents.models import Chunk, Document, refresh_document_embeddings
-from documents.search import Reader, SearchParams, build_search_sql, search_chunks, search_values, source_label
+from documents.search import (
+    Reader,
+    SearchParams,
+    build_search_sql,
+    search_chunks,
+    search_rows,
+    search_values,
+    source_label,
+)
 
 # These tests are about ranking, not permissions (test_permissions.py): they read everything.
 EVERYTHING = Reader.system_override()
@@ -77,10 +85,28 @@ def test_the_search_can_use_the_hnsw_and_gin_indexes(knowledge_base):
     values = search_values(params, query_vector=[0.05] * 384, query_text="roses", reader=EVERYTHING, collections=None)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + build_search_sql(params), values)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = "\n".join(row[0] for row in search_rows("EXPLAIN " + build_search_sql(params), values))
     assert "chunk_embedding_cosine_hnsw" in plan
     assert "chunk_search_vector_gin" in plan
+
+
+@pytest.mark.parametrize(
+    "question", ["When should I cut back my roses?", "How do I look after a bicycle?", "tea", "Water tomatoes"]
+)
+def test_the_ranking_is_the_blend_of_chunk_and_document_similarity_recomputed_apart(knowledge_base, settings, question):
+    """The statement's order and similarities, against numpy on the stored vectors: sending the
+    question's vector in binary, once, loses nothing of the ranking the text form gave."""
+    settings.RETRIEVAL_KEYWORD_WEIGHT = 0.0
+    found = retrieval.retrieve(question, reader=EVERYTHING, top_k=50)
+
+    query = np.array(retrieval.get_embeddings().embed_query(question))
+    weight = settings.RETRIEVAL_DOCUMENT_WEIGHT
+    chunks = list(Chunk.objects.select_related("document"))
+    similarity = {c.pk: _cosine(c.embedding, query) for c in chunks}
+    blended = {c.pk: (1 - weight) * similarity[c.pk] + weight * _cosine(c.document.embedding, query) for c in chunks}
+    assert len(found) == len(chunks)  # a small knowledge base: every chunk is a candidate
+    assert [r.chunk_id for r in found] == sorted(blended, key=lambda pk: (-blended[pk], pk))
+    assert [r.similarity for r in found] == pytest.approx([similarity[r.chunk_id] for r in found], abs=1e-5)
 
 
 def test_vectors_are_kept_in_their_rows_so_exact_scans_read_no_toast(db):
