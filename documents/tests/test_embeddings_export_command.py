@@ -5,7 +5,6 @@ from io import StringIO
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -35,15 +34,6 @@ def test_it_writes_both_models_and_a_manifest_of_their_source(exported):
     assert len(manifest["weights_sha256"]) == 64
     # Nothing left beside it: the scratch folder is removed.
     assert [path.name for path in folder.parent.iterdir()] == ["export"]
-
-
-def test_the_fp32_model_has_each_layers_attention_fused(exported):
-    """The speed of the default backend rests on the fusion; an unmatched graph would still work, slower."""
-    folder, output = exported
-    operators = [node.op_type for node in onnx.load(folder / FP32_FILE, load_external_data=False).graph.node]
-    layers = json.loads((Path(embeddings.model_path()) / "config.json").read_text())["num_hidden_layers"]
-    assert operators.count("Attention") == layers
-    assert "Fusing its transformer layers:" in output and f"{layers} Attention" in output
 
 
 def test_a_second_run_finds_it_up_to_date_and_writes_nothing(exported):
