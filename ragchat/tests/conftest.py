@@ -100,6 +100,9 @@ def database_server():
     server = EmbeddedServer(Path(settings.DATABASES["default"]["PGDATA"]))
     yield server
     server.start()  # whatever the test did, leave it running for the next one
+    # and leave no connection of the old server behind: the next test would get it from the pool.
+    connection.close()
+    connection.close_pool()
 
 
 class EmbeddedServer:

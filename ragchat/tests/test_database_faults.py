@@ -84,6 +84,9 @@ def test_a_database_away_for_too_long_ends_the_stream_with_an_error_event(
     database_server.stop()
     events = read_events(stream)
     database_server.start()
+    # The pool retries a lost server with growing pauses (psycopg_pool's backoff), so after this long
+    # an outage its next try may be seconds away; a fresh pool reads the outcome now.
+    connection.close_pool()
 
     assert events[-1] == {"type": "error", "text": views.UNRECORDED}
     message = Message.objects.get(pk=start["message_id"])
