@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 import shlex
 import threading
@@ -6,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 
 from conversations import services
 from conversations.models import ChatType, Message, MessageSource, MessageStatus
@@ -100,8 +102,15 @@ def database_server():
     server = EmbeddedServer(Path(settings.DATABASES["default"]["PGDATA"]))
     yield server
     server.start()  # whatever the test did, leave it running for the next one
-    # and leave no connection of the old server behind: the next test would get it from the pool.
-    connection.close()
+    forget_connections()
+
+
+def forget_connections() -> None:
+    """Let no connection cut by a test (a restart, a terminated backend) reach a later test: none in
+    this thread, none in the thread where Django's async client runs sync code (asgiref's shared one,
+    reached from a fresh event loop), none in the pool."""
+    connections.close_all()
+    asyncio.run(sync_to_async(connections.close_all)())
     connection.close_pool()
 
 

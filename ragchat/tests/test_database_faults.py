@@ -11,8 +11,15 @@ from django.urls import reverse
 from conftest import STREAM, ask, read_events
 from conversations import answering, views
 from conversations.models import Message, MessageStatus
+from ragchat.tests.conftest import forget_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_cut_connection_afterwards():
+    yield
+    forget_connections()
 
 
 def test_pages_answer_503_with_a_clear_message_while_the_database_is_unreachable(client, alice, unreachable_database):
