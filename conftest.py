@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from api.tokens import token_create
 from conversations import services
 from conversations.models import ChatType, Feedback
 from conversations.tests.openai_stub import OpenAIStub
@@ -106,6 +107,17 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return make_user("bob")
+
+
+@pytest.fixture
+def alice_token(alice) -> str:
+    """A raw API token of Alice's, with no expiry (the API, the OpenAI endpoint and MCP tests)."""
+    return token_create(user=alice, name="tests")[1]
+
+
+@pytest.fixture
+def bob_token(bob) -> str:
+    return token_create(user=bob, name="tests")[1]
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@ import json
 
 import pytest
 
-from api.tokens import token_create
-
 
 class Api:
     """Requests to /api/ as a program sends them: JSON bodies, a bearer token (or none)."""
@@ -30,17 +28,6 @@ class Api:
     def _send(self, method, path, body, headers):
         data = json.dumps(body if body is not None else {})
         return method("/api" + path, data, content_type="application/json", headers={**self.headers, **headers})
-
-
-@pytest.fixture
-def alice_token(alice) -> str:
-    """A raw token of Alice's, with no expiry."""
-    return token_create(user=alice, name="scripts")[1]
-
-
-@pytest.fixture
-def bob_token(bob) -> str:
-    return token_create(user=bob, name="scripts")[1]
 
 
 @pytest.fixture

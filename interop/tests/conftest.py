@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from api.tokens import token_create
 from conftest import write_files
 from documents.collections import collection_get_or_create
 from documents.models import Visibility
@@ -58,16 +57,6 @@ def _wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
         assert server.poll() is None, f"uvicorn exited ({server.returncode}):\n{log.read_text()}"
         assert time.monotonic() < deadline, f"uvicorn did not answer in {START_SECONDS} s:\n{log.read_text()}"
         time.sleep(0.3)
-
-
-@pytest.fixture
-def alice_token(alice) -> str:
-    return token_create(user=alice, name="tests")[1]
-
-
-@pytest.fixture
-def bob_token(bob) -> str:
-    return token_create(user=bob, name="tests")[1]
 
 
 @pytest.fixture
