@@ -3,6 +3,8 @@ quotes so a document cannot pass for instructions, and the options every call ca
 
 import re
 
+from langchain_core.messages import HumanMessage
+
 from conftest import INJECTION, answer_question, ask, make_chunk
 from conversations import llm, prompts, services
 from conversations.models import ChatType, Message, MessageStatus
@@ -67,3 +69,48 @@ def test_the_token_budget_is_sent_with_every_answer(alice, knowledge_base, opena
     answer_question(conversation=conversation, question="When to prune roses?", chat_type="answer")
     sent = openai_stub.requests[0]
     assert sent["max_completion_tokens"] == 321 and "max_tokens" not in sent
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_pacer_sends_the_first_token_at_once_and_joins_what_comes_within_the_interval():
+    clock = Clock()
+    pacer = llm.Pacer(clock)
+    sent = [pacer.piece("Roses ")]
+    for text in ("are ", "pruned "):
+        clock.now += 0.03
+        sent.append(pacer.piece(text))
+    clock.now += 0.05  # 0.11 s after the first piece
+    sent.append(pacer.piece("in "))
+    clock.now += 0.5
+    sent.append(pacer.piece(""))  # a chunk without text (the usage) after a pause sends nothing new
+    sent.append(pacer.piece("winter "))
+
+    assert sent == ["Roses ", "", "", "are pruned in ", "", "winter "]
+    assert pacer.rest() == ""
+
+
+def test_the_pacer_hands_over_held_text_when_the_reply_ends():
+    clock = Clock()
+    pacer = llm.Pacer(clock)
+    assert pacer.piece("one ") == "one "
+    assert pacer.piece("two ") == "" and pacer.piece("three") == ""
+    assert pacer.rest() == "two three" and pacer.rest() == ""
+
+
+def test_a_slow_model_streams_every_token_as_its_own_piece(openai_stub):
+    openai_stub.reply = "Prune in winter"
+    openai_stub.token_delay = 0.25  # more than the pacing interval between tokens
+    choice = prompts.ModelChoice.from_settings()
+    usage = llm.Usage()
+
+    pieces = list(llm.stream_reply(choice, [HumanMessage("When?")], usage))
+
+    assert pieces == ["Prune ", "in ", "winter"]
+    assert (usage.prompt_tokens, usage.completion_tokens) == (123, 9)
