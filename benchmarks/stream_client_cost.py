@@ -55,7 +55,7 @@ async def read_sdk(client, _base_url: str) -> int:
     stream = await client.chat.completions.create(
         model="stub", messages=[{"role": "user", "content": PROMPT}], stream=True
     )
-    return sum(1 async for chunk in stream if chunk.choices and chunk.choices[0].delta.content)
+    return len([chunk async for chunk in stream if chunk.choices and chunk.choices[0].delta.content])
 
 
 async def read_httpx(client: httpx.AsyncClient, base_url: str) -> int:
@@ -107,6 +107,7 @@ def main() -> None:
     import django
     import uvloop
 
+    sys.path.insert(0, str(REPO_ROOT))
     django.setup()
     port = free_port()
     stub = subprocess.Popen([sys.executable, "benchmarks/stub_openai.py", "--port", str(port)], cwd=REPO_ROOT)

@@ -1,6 +1,7 @@
 """`manage.py serve` (what `make run` starts): the web server and a job worker as one command, and a
 worker that dies is not left unnoticed: both stop and the command says which one stopped."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -108,10 +109,20 @@ def test_sigterm_stops_both_and_each_finishes_first(tmp_path):
 
 
 def stop_all(serve: subprocess.Popen) -> None:
-    if serve.poll() is None:
-        for pid in children(serve.pid):
+    """Kill ``serve`` and every process under it: the web server's workers too, which would live on
+    without their master (uvicorn workers do not watch for it)."""
+    for pid in [serve.pid, *descendants(serve.pid)]:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        serve.kill()
+    serve.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    try:
+        found = list(children(pid))
+    except FileNotFoundError:  # it has ended
+        return []
+    return found + [grandchild for child in found for grandchild in descendants(child)]
 
 
 def test_serve_explains_itself_with_help(capsys):
