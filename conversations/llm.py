@@ -129,9 +129,10 @@ class Pacer:
     """Joins a reply's tokens into pieces at least ``PIECE_INTERVAL`` apart: the first at once.
 
     A model writes a token at a time, dozens a second, and every piece becomes an event sent to
-    the reader: one event per token cost the server more CPU than reading the token (README,
-    "Speed: the ASGI server"). Ten pieces a second read the same. Text is held only until the
-    next token after the interval, or the end of the reply (or its failure).
+    the reader: one per token cost the server about 0.2 ms of CPU each, a sixth of all it spent
+    on a streamed answer (README, "Speed: the ASGI server"). Ten pieces a second read the same.
+    Text is held only until the next token after the interval, or the end of the reply (or its
+    failure).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
