@@ -61,6 +61,7 @@ class Exchange:
         self.history: list[tuple[str, str, str]] = list(history)
         self.setup: AnswerSetup | None = None
         self.search_query = question
+        self.searched = False
         self.passages: list[RetrievedChunk] = []
         self.parts: list[str] = []
         self.usage = llm.Usage()
@@ -71,32 +72,59 @@ class Exchange:
 
     def __iter__(self) -> Iterator[str]:
         with self._outcome():
-            self._use(answer_setup(self.chat_type))
-            self.search_query = standalone_query(self.question, self.history, self.setup.model)
-            self._search()
-            for piece in write_reply(**self._reply_inputs()):
-                if piece:
-                    self.parts.append(piece)
+            written = self._answer_locally()
+            if written is None:  # the model has work: rewrite a follow-up first if need be, then reply
+                if not self.searched:
+                    self._search(standalone_query(self.question, self.history, self.setup.model))
+                written = write_reply(**self._reply_inputs())
+            for piece in written:
+                if self._keep(piece):
                     yield piece
 
     async def astream(self) -> AsyncIterator[str]:
-        """The same steps for async callers: the database, the embedding model and the extractive
-        answer run in the bounded pool (``ragchat.blocking``); waiting on the model holds no thread."""
+        """The same steps for async callers. What waits on no model (the setup, the search, an
+        extractive answer) runs as one step in the bounded pool (``ragchat.blocking``): each step
+        queues there behind other requests' steps, so fewer steps answer sooner under load. Waiting
+        on the model holds no thread."""
         with self._outcome():
-            self._use(await in_pool(answer_setup, self.chat_type))
-            self.search_query = await astandalone_query(self.question, self.history, self.setup.model)
-            await in_pool(self._search)
+            written = await in_pool(self._answer_locally)
+            if written is not None:
+                for piece in written:
+                    if self._keep(piece):
+                        yield piece
+                return
+            if not self.searched:
+                query = await astandalone_query(self.question, self.history, self.setup.model)
+                await in_pool(self._search, query)
             async for piece in awrite_reply(**self._reply_inputs()):
-                if piece:
-                    self.parts.append(piece)
+                if self._keep(piece):
                     yield piece
+
+    def _answer_locally(self) -> list[str] | None:
+        """The setup, then the search unless the model must first rewrite a follow-up, then the
+        whole reply unless the model writes it. Returns the reply's pieces, or None while the model has work."""
+        self._use(answer_setup(self.chat_type))
+        if self.history and self.setup.model is not None:
+            return None
+        self._search(standalone_query(self.question, self.history, self.setup.model))
+        if self.passages and self.setup.model is not None:
+            return None
+        return list(write_reply(**self._reply_inputs()))
+
+    def _keep(self, piece: str) -> bool:
+        """Keep a piece of the answer; an empty one is neither kept nor sent."""
+        if piece:
+            self.parts.append(piece)
+        return bool(piece)
 
     def _use(self, setup: AnswerSetup) -> None:
         self.setup = setup
         self.model_name = setup.model.model if setup.model else ""
 
-    def _search(self) -> None:
-        self.passages = relevant(retrieve(self.search_query, reader=self.reader, collections=self.collections))
+    def _search(self, query: str) -> None:
+        self.search_query = query
+        self.passages = relevant(retrieve(query, reader=self.reader, collections=self.collections))
+        self.searched = True
         if not self.passages:
             self.model_name = ""  # no model is asked
 
@@ -224,7 +252,7 @@ def _exchange_for(message: Message, history: Turns | None) -> Exchange:
         question=message.question,
         chat_type=message.chat_type,
         # The owner's current rights: a collection no longer shared is not searched again.
-        reader=Reader.for_user(message.conversation.owner),
+        reader=Reader(user_id=message.conversation.owner_id),
         collections=[collection.name for collection in message.conversation.collections.all()] or None,
         history=_history(message) if history is None else _given_history(history),
     )
@@ -292,9 +320,9 @@ def _save_outcome(message: Message, exchange: Exchange) -> None:
     message.answered_at = timezone.now()
     passages = exchange.passages
     message.context_used = [{"n": number, **asdict(passage)} for number, passage in enumerate(passages, start=1)]
+    # A question is answered once, or again after message_reset, which removes the old sources.
     with transaction.atomic():
         message.save()
-        message.sources.all().delete()
         # A re-import may have replaced a chunk since it was retrieved; its text stays in context_used.
         alive = set(Chunk.objects.filter(pk__in=[p.chunk_id for p in passages]).values_list("pk", flat=True))
         MessageSource.objects.bulk_create(

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from conversations.models import Conversation, Feedback, Message, MessageStatus
+from conversations.models import Conversation, Feedback, Message, MessageSource, MessageStatus
 
 logger = logging.getLogger(__name__)
 TITLE_CHARS = 80
@@ -27,10 +27,13 @@ def title_from_question(question: str) -> str:
 def conversation_create(*, owner, title: str = "", chat_type: str, collections=()) -> Conversation:
     """A new conversation; ``collections`` are what it searches (none: all its owner may read)."""
     conversation = Conversation(owner=owner, title=title or DEFAULT_TITLE, chat_type=chat_type)
-    conversation.full_clean()
-    with transaction.atomic():
+    # The owner is the signed-in user (or one a command looked up): checking that it exists costs a query per question.
+    conversation.full_clean(exclude=["owner"])
+    # No savepoint: nothing here recovers from an error, which rolls back the caller's transaction too.
+    with transaction.atomic(savepoint=False):
         conversation.save()
-        conversation.collections.set(collections)
+        if collections:  # a new conversation has none to compare with: no query unless some are chosen
+            conversation.collections.add(*collections)
     return conversation
 
 
@@ -50,7 +53,7 @@ def message_create(
     *, conversation: Conversation, question: str, chat_type: str, submission_id=None, request_id: str = ""
 ) -> Message:
     """Store a question, unanswered, and bring its conversation to the top of the list."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # as in conversation_create
         message = Message.objects.create(
             conversation=conversation,
             question=question,
@@ -83,22 +86,18 @@ def question_submit(
     returned, and no second conversation or message is made. A different question sent with a
     used id (a form the page did not renew, or one the Back button brought back) is a new
     question and is stored; so is one whose earlier copy a moderator hid. The unique constraint
-    settles two copies arriving at once.
+    decides, so a first sending (nearly every one) costs no lookup, and two copies arriving at
+    once are settled too.
     """
-    if submission_id is not None:
-        earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
-        if earlier is not None and _is_resubmission(earlier, owner=owner, question=question):
-            return earlier, False
-        if earlier is not None:  # the id is taken by another question: store this one without it
-            submission_id = None
     try:
         return _question_store(owner, conversation, question, chat_type, submission_id, request_id, collections), True
     except IntegrityError:
         earlier = Message.objects.filter(submission_id=submission_id).select_related("conversation").first()
-        if earlier is None:  # another constraint failed: not a race between two copies
+        if earlier is None:  # another constraint failed: not a second copy
             raise
         if _is_resubmission(earlier, owner=owner, question=question):
             return earlier, False
+        # The id is taken by another question: store this one without it.
         return _question_store(owner, conversation, question, chat_type, None, request_id, collections), True
 
 
@@ -123,23 +122,26 @@ def message_reset(*, message: Message, request_id: str = "") -> bool:
     """Clear an answer so the question can be answered again (retry or regenerate).
 
     One conditional update: only a finished answer, or one whose worker died (stalled), is reset,
-    so two clicks at once answer once. The old answer's feedback goes with it. Returns whether
-    this call reset it.
+    so two clicks at once answer once. The old answer's feedback and sources go with it. Returns
+    whether this call reset it.
     """
     stalled_before = timezone.now() - timedelta(seconds=settings.ANSWER_STALL_SECONDS)
     finished = Q(status__in=[MessageStatus.ANSWERED, MessageStatus.FAILED])
     stalled = Q(status=MessageStatus.PENDING, answer_started_at__lt=stalled_before)
-    reset = Message.objects.filter(finished | stalled, pk=message.pk).update(
-        status=MessageStatus.PENDING,
-        answer="",
-        error="",
-        error_detail="",
-        feedback=None,
-        feedback_comment="",
-        feedback_at=None,
-        request_id=request_id or message.request_id,
-        answer_started_at=timezone.now(),
-    )
+    with transaction.atomic():
+        reset = Message.objects.filter(finished | stalled, pk=message.pk).update(
+            status=MessageStatus.PENDING,
+            answer="",
+            error="",
+            error_detail="",
+            feedback=None,
+            feedback_comment="",
+            feedback_at=None,
+            request_id=request_id or message.request_id,
+            answer_started_at=timezone.now(),
+        )
+        if reset:
+            MessageSource.objects.filter(message=message).delete()
     message.refresh_from_db()
     return bool(reset)
 

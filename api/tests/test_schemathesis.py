@@ -42,7 +42,7 @@ def live_server_process(tmp_path):
         "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
     log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "ragchat.wsgi"]
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]  # the app it names: ragchat.asgi
     with log.open("wb") as output:
         server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, stdout=output, stderr=output)
     try:

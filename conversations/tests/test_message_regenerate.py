@@ -112,3 +112,13 @@ def test_an_answer_whose_worker_died_can_be_retried_once_it_is_stalled(alice_cli
     _regenerate(alice_client, message)
     message.refresh_from_db()
     assert message.status == MessageStatus.ANSWERED and "vinegar" in message.answer
+
+
+def test_regenerating_replaces_the_old_answers_sources(alice_client, knowledge_base):
+    message = _ask(alice_client)
+    before = list(message.sources.values_list("rank", flat=True))
+    _regenerate(alice_client, message)
+
+    message.refresh_from_db()
+    assert list(message.sources.order_by("rank").values_list("rank", flat=True)) == before
+    assert len(before) == len(message.context_used) > 0

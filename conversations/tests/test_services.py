@@ -98,6 +98,18 @@ def test_two_copies_arriving_at_once_store_one_message(alice):
     assert Message.objects.count() == 1 and Conversation.objects.count() == 1
 
 
+def test_storing_a_question_costs_only_its_writes(alice, django_assert_num_queries):
+    """Every answer starts here: the new conversation, the message and the conversation's title, in
+    one transaction (a savepoint inside the test's own), and no lookup of the submission id or the owner."""
+    with django_assert_num_queries(5):
+        message, _ = services.question_submit(owner=alice, conversation=None, question="Roses?", chat_type="answer",
+                                              submission_id=uuid.uuid4(), request_id="")  # fmt: skip
+    with django_assert_num_queries(4):  # a follow-up: the message and the conversation's order
+        services.question_submit(owner=alice, conversation=message.conversation, question="And tulips?",
+                                 chat_type="answer", submission_id=uuid.uuid4(), request_id="")  # fmt: skip
+    assert Message.objects.filter(conversation=message.conversation).count() == 2
+
+
 # --- message_reset: an answer written again --------------------------------------------------------
 
 
