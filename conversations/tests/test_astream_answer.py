@@ -104,3 +104,41 @@ def test_a_client_that_disconnects_while_the_model_writes_keeps_the_partial_answ
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED and message.error == answering.STOPPED
     assert message.answer == "one "
+
+
+def _follow_up(owner, first: str, then: str) -> Message:
+    """A follow-up question in a conversation whose first question is answered (by the sync stream:
+    the cached model's async client belongs to the event loop that first used it)."""
+    first_message = ask(owner, first)
+    answering.answer_message(message=first_message)
+    return services.message_create(conversation=first_message.conversation, question=then, chat_type=ChatType.ANSWER)
+
+
+def test_a_follow_up_is_rewritten_by_the_model_then_searched_and_answered(alice, knowledge_base, openai_stub):
+    openai_stub.replies = [
+        "Roses are pruned in late winter [1].",
+        "When should roses be pruned back hard?",
+        "Hard pruning is done in late winter [1].",
+    ]
+    message = _follow_up(alice, "When to prune roses?", "And hard?")
+
+    pieces = asyncio.run(read_all(message))
+
+    message.refresh_from_db()
+    assert message.search_query == "When should roses be pruned back hard?"
+    assert message.answer == "".join(pieces) == "Hard pruning is done in late winter [1]."
+    assert message.context_used[0]["path"] == "garden/roses.md"
+    assert openai_stub.requests[1]["messages"][-1]["content"] == "And hard?"  # the rewrite was asked
+
+
+def test_a_rewritten_follow_up_that_finds_nothing_is_told_so_without_asking_the_model(
+    alice, knowledge_base, openai_stub, settings
+):
+    openai_stub.replies = ["Roses are pruned in late winter [1].", "Quantum chromodynamics?"]
+    message = _follow_up(alice, "When to prune roses?", "And quarks?")
+    settings.ANSWER_MIN_SIMILARITY = 0.99
+
+    assert asyncio.run(read_all(message)) == [answering.NOTHING_FOUND]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.ANSWERED and message.context_used == []
+    assert len(openai_stub.requests) == 2  # the first answer and the rewrite: no call to answer
