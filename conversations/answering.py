@@ -61,7 +61,6 @@ class Exchange:
         self.history: list[tuple[str, str, str]] = list(history)
         self.setup: AnswerSetup | None = None
         self.search_query = question
-        self.searched = False
         self.passages: list[RetrievedChunk] = []
         self.parts: list[str] = []
         self.usage = llm.Usage()
@@ -74,7 +73,7 @@ class Exchange:
         with self._outcome():
             written = self._answer_locally()
             if written is None:  # the model has work: rewrite a follow-up first if need be, then reply
-                if not self.searched:
+                if self._model_rewrites():
                     self._search(standalone_query(self.question, self.history, self.setup.model))
                 written = write_reply(**self._reply_inputs())
             for piece in written:
@@ -93,7 +92,7 @@ class Exchange:
                     if self._keep(piece):
                         yield piece
                 return
-            if not self.searched:
+            if self._model_rewrites():
                 query = await astandalone_query(self.question, self.history, self.setup.model)
                 await in_pool(self._search, query)
             async for piece in awrite_reply(**self._reply_inputs()):
@@ -104,12 +103,16 @@ class Exchange:
         """The setup, then the search unless the model must first rewrite a follow-up, then the
         whole reply unless the model writes it. Returns the reply's pieces, or None while the model has work."""
         self._use(answer_setup(self.chat_type))
-        if self.history and self.setup.model is not None:
+        if self._model_rewrites():
             return None
         self._search(standalone_query(self.question, self.history, self.setup.model))
         if self.passages and self.setup.model is not None:
             return None
         return list(write_reply(**self._reply_inputs()))
+
+    def _model_rewrites(self) -> bool:
+        """Whether the model rewrites the question before the search: a follow-up, with a model."""
+        return bool(self.history) and self.setup.model is not None
 
     def _keep(self, piece: str) -> bool:
         """Keep a piece of the answer; an empty one is neither kept nor sent."""
@@ -124,7 +127,6 @@ class Exchange:
     def _search(self, query: str) -> None:
         self.search_query = query
         self.passages = relevant(retrieve(query, reader=self.reader, collections=self.collections))
-        self.searched = True
         if not self.passages:
             self.model_name = ""  # no model is asked
 
@@ -206,9 +208,9 @@ async def awrite_reply(
         async for piece in llm.astream_reply(setup.model, prompt, usage):
             yield piece
         return
-    # No model is asked: write_reply's own pieces (the extractive quotes are CPU work), one at a time in the pool.
+    # No model is asked: write_reply's own pieces (the extractive quotes are CPU work), written in one pool step.
     pieces = write_reply(question=question, passages=passages, history=history, setup=setup, usage=usage)
-    while (piece := await in_pool(next, pieces, None)) is not None:
+    for piece in await in_pool(list, pieces):
         yield piece
 
 
